@@ -1,0 +1,18 @@
+"""f2f_lab: Frame2Frame image editing through video generation (arXiv 2411.16819)."""
+
+__version__ = "0.1.0"
+
+from .errors import F2FError  # noqa: E402
+from .pipeline import Frame2Frame  # noqa: E402
+from .presets import PRESETS, Preset, get_preset  # noqa: E402
+from .results import EditResult  # noqa: E402
+
+
+def show(result, **kwargs):
+    """Show an edit as an ipywidgets frame-strip player (in a notebook)."""
+    from .widgets import show as _show
+
+    return _show(result, **kwargs)
+
+
+__all__ = ["Frame2Frame", "EditResult", "F2FError", "Preset", "PRESETS", "get_preset", "show", "__version__"]

@@ -1,0 +1,104 @@
+"""The `f2f` command: edit an image, run the demo (more subcommands join as they land).
+
+User errors (F2FError) print one line and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .captions import CAPTIONERS
+from .errors import F2FError
+from .presets import PRESETS, TINY_NOTICE
+from .selection import SELECTORS
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+DEMO_IMAGE = SAMPLES / "cat.jpg"
+DEMO_TARGET = "A photo of a cat yawning."
+
+
+def _add_edit_options(parser: argparse.ArgumentParser, preset_default: str) -> None:
+    parser.add_argument("--preset", default=preset_default, choices=sorted(PRESETS), help="model ids and numbers (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the video's noise (default: 0)")
+    parser.add_argument("--seeds", type=int, nargs="+", help="several seeds, one run folder each (seed-N)")
+    parser.add_argument("--captioner", choices=CAPTIONERS, help="temporal caption source (default: the preset's)")
+    parser.add_argument("--caption", help="use this temporal caption instead of asking the captioner")
+    parser.add_argument("--selector", choices=SELECTORS, help="frame selector (default: the preset's)")
+    parser.add_argument("--frames", type=int, dest="num_frames", help="frames to generate (8k+1; paper: 49)")
+    parser.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps (paper: 50)")
+    parser.add_argument("--offload", action="store_true", default=None, help="model CPU offload and VAE tiling (less GPU memory)")
+    parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the files of an earlier run in --out")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="f2f", description="Frame2Frame: image editing through video generation.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    edit = commands.add_parser("edit", help="edit an image toward a target caption")
+    edit.add_argument("image", help="the source image file")
+    edit.add_argument("target", help='what the edit shows, e.g. "A photo of a cat yawning."')
+    edit.add_argument("--out", help="run folder (default: runs/<image name>)")
+    _add_edit_options(edit, "paper")
+
+    demo = commands.add_parser("demo", help="edit a bundled sample image and write a report")
+    demo.add_argument("--out", default="runs/demo", help="run folder (default: %(default)s)")
+    _add_edit_options(demo, "tiny")
+    return parser
+
+
+def run_edit(args, image, target: str, out: Path) -> list[Path]:
+    from .captions import check_caption
+    from .imaging import load_image
+    from .pipeline import Frame2Frame
+    from .results import check_writable
+
+    # Everything a user can get wrong is checked before minutes of model loading.
+    image = load_image(image)
+    target = check_caption(target)
+    seeds = args.seeds or [args.seed]
+    outs = [out] if len(seeds) == 1 else [out / f"seed-{seed}" for seed in seeds]
+    for folder in outs:  # never lose an earlier run
+        check_writable(folder, args.overwrite)
+    if args.preset == "tiny":
+        print(TINY_NOTICE, file=sys.stderr)
+    start = time.perf_counter()
+    editor = Frame2Frame.from_preset(
+        args.preset, captioner=args.captioner, selector=args.selector, device=args.device, offload=args.offload,
+        num_frames=args.num_frames, num_inference_steps=args.num_inference_steps,
+    )
+    print(f"models ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    results = editor.edit_seeds(image, target, seeds, caption=args.caption)
+    for folder, result in zip(outs, results):
+        result.save(folder, overwrite=args.overwrite)
+        print(f"seed {result.seed}: frame {result.index} of {len(result.frames)} -> {folder}")
+        print(f"  temporal caption: {result.caption}")
+    return outs
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "edit":
+            out = Path(args.out) if args.out else Path("runs") / Path(args.image).stem
+            run_edit(args, args.image, args.target, out)
+        elif args.command == "demo":
+            outs = run_edit(args, DEMO_IMAGE, DEMO_TARGET, Path(args.out))
+            for folder in outs:
+                print(f"report: {folder / 'report.html'}")
+            if args.preset == "tiny":
+                print(TINY_NOTICE)
+    except F2FError as exc:
+        print(f"f2f: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("f2f: interrupted; finished run folders are complete, the current one was not written.", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Typed results of an edit, and how they are written to a run folder."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from .errors import F2FError
+from .imaging import collage, save_image, save_video, strip
+from .records import write_json_atomic, write_text_atomic
+from .selection import sample_indices
+
+RUN_FILES = ("source.png", "edited.png", "video.mp4", "strip.png", "collage.png", "record.json", "report.html")
+
+
+def check_writable(out: str | Path, overwrite: bool = False, files: tuple[str, ...] = RUN_FILES) -> Path:
+    """Refuse to write into a folder that already holds a run, unless told to overwrite."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise F2FError(f"'{out}' exists and is not a folder; choose another --out.")
+    existing = [name for name in files if (out / name).exists()]
+    if existing and not overwrite:
+        raise F2FError(f"'{out}' already holds a run ({', '.join(existing)}); pass --overwrite or choose another --out.")
+    return out
+
+
+@dataclass
+class EditResult:
+    """One Frame2Frame edit.
+
+    image: the edit, cropped back to the source's geometry (512x512 for square sources);
+    frames: every generated frame, cropped the same way; index: the chosen frame, 0 meaning
+    the source itself; caption: the temporal caption that drove the video.
+    """
+
+    source: Image.Image
+    target: str
+    caption: str
+    frames: list[Image.Image]
+    index: int
+    seed: int
+    source_output: Image.Image  # the source at the output geometry: the edit when index == 0
+    timings: dict[str, float] = field(default_factory=dict)
+    record: dict[str, Any] = field(default_factory=dict)
+    sample_every: int = 4
+    fps: int = 8
+    tiny: bool = False
+    metrics: dict[str, float] | None = None
+
+    @property
+    def image(self) -> Image.Image:
+        return self.source_output if self.index == 0 else self.frames[self.index]
+
+    @property
+    def tile_indices(self) -> list[int]:
+        """The frames the selector saw, as tiles 1..n."""
+        return sample_indices(len(self.frames), self.sample_every)
+
+    def with_index(self, index: int) -> "EditResult":
+        """The same edit with another frame chosen by hand (0 = keep the source)."""
+        if not 0 <= index < len(self.frames):
+            raise F2FError(f"Frame {index} does not exist; choose 0..{len(self.frames) - 1}.")
+        record = copy.deepcopy(self.record)
+        record.setdefault("selection", {})
+        record["selection"] = {**record["selection"], "index": index, "selector": "manual", "previous_index": self.index}
+        return replace(self, index=index, record=record)
+
+    def strip(self, height: int = 128) -> Image.Image:
+        """Frame 0 and the selector's tiles, the chosen frame outlined."""
+        indices = [0] + self.tile_indices
+        if self.index not in indices:
+            indices = sorted(indices + [self.index])
+        return strip(self.frames, indices=indices, chosen=self.index, height=height)
+
+    def collage(self, tile_size: int = 256) -> Image.Image:
+        """The selection collage of Sec. 3.3: the source above the numbered tiles."""
+        return collage(self.source_output, [self.frames[i] for i in self.tile_indices], tile_size=tile_size)
+
+    def save(self, out: str | Path, overwrite: bool = False) -> Path:
+        """Write source.png, edited.png, video.mp4, strip.png, collage.png, record.json, report.html."""
+        from .report import render_report
+
+        out = check_writable(out, overwrite)
+        out.mkdir(parents=True, exist_ok=True)
+        save_image(self.source_output, out / "source.png")
+        save_image(self.image, out / "edited.png")
+        save_video(self.frames, out / "video.mp4", fps=self.fps)
+        save_image(self.strip(), out / "strip.png")
+        save_image(self.collage(), out / "collage.png")
+        record = {**self.record, "selection": {**self.record.get("selection", {}), "index": self.index}}
+        if self.metrics is not None:
+            record["metrics"] = self.metrics
+        write_json_atomic(out / "record.json", record)
+        write_text_atomic(out / "report.html", render_report(self))
+        return out
