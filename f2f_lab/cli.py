@@ -30,6 +30,8 @@ def _add_edit_options(parser: argparse.ArgumentParser, preset_default: str) -> N
     parser.add_argument("--frames", type=int, dest="num_frames", help="frames to generate (8k+1; paper: 49)")
     parser.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps (paper: 50)")
     parser.add_argument("--offload", action="store_true", default=None, help="model CPU offload and VAE tiling (less GPU memory)")
+    parser.add_argument("--vlm-model", help="VLM for captions and selection (default: the preset's, gpt-4o)")
+    parser.add_argument("--vlm-base-url", help="OpenAI-compatible server URL (default: $OPENAI_BASE_URL, else OpenAI)")
     parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
     parser.add_argument("--overwrite", action="store_true", help="replace the files of an earlier run in --out")
 
@@ -66,9 +68,11 @@ def run_edit(args, image, target: str, out: Path) -> list[Path]:
     if args.preset == "tiny":
         print(TINY_NOTICE, file=sys.stderr)
     start = time.perf_counter()
+    vlm_options = {"base_url": args.vlm_base_url} if args.vlm_base_url else {}
     editor = Frame2Frame.from_preset(
         args.preset, captioner=args.captioner, selector=args.selector, device=args.device, offload=args.offload,
-        num_frames=args.num_frames, num_inference_steps=args.num_inference_steps,
+        num_frames=args.num_frames, num_inference_steps=args.num_inference_steps, vlm_model=args.vlm_model,
+        vlm_options=vlm_options,
     )
     print(f"models ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     results = editor.edit_seeds(image, target, seeds, caption=args.caption)

@@ -1,0 +1,21 @@
+"""Every editing method behind one factory, so benchmarks, metrics and notebooks treat them alike.
+
+`make_editor("f2f", preset="paper")` is Frame2Frame; baseline single-step editors join
+under their own names. Each editor has `edit(image, target, seed=...)` returning a result
+with `image`, `seed`, `record` and `save(folder)`.
+"""
+
+from __future__ import annotations
+
+from .errors import F2FError
+
+METHODS = ("f2f",)
+
+
+def make_editor(method: str = "f2f", preset: str = "paper", **options):
+    """Build the editor of `method` from a preset (keyword options go to its factory)."""
+    if method == "f2f":
+        from .pipeline import Frame2Frame
+
+        return Frame2Frame.from_preset(preset, **options)
+    raise F2FError(f"Unknown method '{method}'. Choose one of: {', '.join(METHODS)}.")
