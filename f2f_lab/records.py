@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import re
+import sys
 import tempfile
 from contextlib import contextmanager
 from importlib import metadata
@@ -28,6 +29,10 @@ def library_versions() -> dict[str, str]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
+    torch = sys.modules.get("torch")
+    if torch is not None:  # the build tag (+cu130, +cpu) matters for reproducing numbers
+        versions["torch"] = torch.__version__
+        versions["cuda"] = torch.version.cuda
     return versions
 
 

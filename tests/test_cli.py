@@ -1,0 +1,114 @@
+"""The `f2f` command as a user runs it: a subprocess, exit codes, one-line errors, files."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from f2f_lab.results import RUN_FILES
+
+FAST = ["--preset", "tiny", "--frames", "9", "--steps", "1"]
+
+
+def f2f(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "f2f_lab.cli", *map(str, args)],
+        capture_output=True, text=True, timeout=300, cwd=cwd, env=os.environ.copy(),
+    )
+
+
+def assert_user_error(proc, fragment):
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and fragment in errors[0], proc.stderr
+
+
+def test_edit_writes_a_complete_run(cat_path, tmp_path):
+    proc = f2f("edit", cat_path, "A photo of a cat yawning.", *FAST, "--out", tmp_path / "run")
+    assert proc.returncode == 0, proc.stderr
+    assert all((tmp_path / "run" / name).exists() for name in RUN_FILES)
+    assert "TINY PRESET" in proc.stderr
+
+
+def test_demo_writes_the_report_and_says_it_is_noise(tmp_path):
+    proc = f2f("demo", "--out", tmp_path / "demo", "--frames", "9", "--steps", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "report.html" in proc.stdout and "random weights" in proc.stdout
+    assert (tmp_path / "demo" / "report.html").exists()
+
+
+def _odd_images(folder):
+    ramp = np.linspace(0, 255, 64 * 48).reshape(48, 64).astype(np.uint8)
+    rgb = Image.fromarray(np.stack([ramp, ramp[::-1], ramp], axis=-1))
+    made = {
+        "rgba.png": rgb.convert("RGBA"),
+        "la.png": rgb.convert("LA"),
+        "palette.png": rgb.convert("P"),
+        "cmyk.tiff": rgb.convert("CMYK"),
+        "deep16.png": Image.fromarray((ramp.astype(np.uint16) * 257)),
+        "small16.png": rgb.resize((16, 16)),
+        "huge.jpg": rgb.resize((6000, 4000)),
+    }
+    for name, image in made.items():
+        image.save(folder / name)
+    return sorted(made)
+
+
+@pytest.mark.parametrize("name", ["rgba.png", "la.png", "palette.png", "cmyk.tiff", "deep16.png", "small16.png", "huge.jpg"])
+def test_odd_images_are_edited(name, tmp_path):
+    _odd_images(tmp_path)
+    proc = f2f("edit", tmp_path / name, "A colourful gradient.", *FAST, "--out", tmp_path / "run")
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(tmp_path / "run" / "edited.png") as edited:
+        assert edited.mode == "RGB" and max(edited.size) == 512
+
+
+def test_missing_image(tmp_path):
+    assert_user_error(f2f("edit", tmp_path / "nope.jpg", "A cat.", *FAST), "No image file")
+
+
+def test_unreadable_image(tmp_path):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("this is text")
+    assert_user_error(f2f("edit", bad, "A cat.", *FAST), "Cannot read")
+
+
+def test_too_small_image(tmp_path):
+    Image.new("RGB", (8, 8)).save(tmp_path / "dot.png")
+    assert_user_error(f2f("edit", tmp_path / "dot.png", "A cat.", *FAST), "at least 16")
+
+
+def test_empty_caption(cat_path):
+    assert_user_error(f2f("edit", cat_path, "  ", *FAST), "empty")
+
+
+def test_unknown_preset(cat_path):
+    proc = f2f("edit", cat_path, "A cat.", "--preset", "huge")
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_paper_preset_without_a_vlm_says_what_to_do(cat_path, tmp_path):
+    proc = f2f("edit", cat_path, "A cat.", "--preset", "paper", "--out", tmp_path / "run")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--captioner" in proc.stderr or "OPENAI" in proc.stderr
+
+
+def test_existing_run_is_kept_unless_overwrite(cat_path, tmp_path):
+    out = tmp_path / "run"
+    assert f2f("edit", cat_path, "A photo of a cat yawning.", *FAST, "--out", out).returncode == 0
+    before = {name: (out / name).read_bytes() for name in RUN_FILES}
+    assert_user_error(f2f("edit", cat_path, "A dog.", *FAST, "--seed", "7", "--out", out), "--overwrite")
+    assert {name: (out / name).read_bytes() for name in RUN_FILES} == before
+    proc = f2f("edit", cat_path, "A dog.", *FAST, "--seed", "7", "--out", out, "--overwrite")
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "record.json").read_bytes() != before["record.json"]
+
+
+def test_several_seeds_get_a_folder_each(cat_path, tmp_path):
+    proc = f2f("edit", cat_path, "A photo of a cat yawning.", *FAST, "--seeds", "0", "1", "--out", tmp_path / "run")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "run" / "seed-0" / "edited.png").exists() and (tmp_path / "run" / "seed-1" / "edited.png").exists()
