@@ -12,13 +12,32 @@ Without a VLM, two captioners need nothing but the target caption:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from .errors import F2FError
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+ICL_EXAMPLES = DATA / "icl_examples.json"
+
+# The paper's instruction for temporal editing captions, verbatim (appendix B.1, arXiv
+# 2411.16819); CAPTION is replaced by the target caption.
+B1_INSTRUCTION = (
+    "Write a one-sentence description of a short video that begins with the provided image and smoothly "
+    "transitions into a scene of a “CAPTION”, highlighting how elements in the image undergo changes or "
+    "movement over time. Keep the description simple, concise and short, focusing only on essential changes and "
+    "actions without altering unnecessary details. Avoid mentioning elements that do not contribute to the main "
+    "change needed, and focus the description on the main transitions. Do not add objects that are not in the "
+    "original image or described in the final scene. The camera should remain static unless movement is "
+    "absolutely necessary. Ensure all transitions happen within a few second duration without mentioning the "
+    "length or using the word “video”."
+)
 
 
 @dataclass
@@ -68,15 +87,190 @@ class TargetCaptioner:
         return Caption(text=check_caption(target), captioner=self.name)
 
 
+def b1_instruction(target: str) -> str:
+    """The paper's B.1 instruction with CAPTION replaced by `target`."""
+    return B1_INSTRUCTION.replace("CAPTION", target)
+
+
+@dataclass(frozen=True)
+class ICLExample:
+    """One in-context example: a source image (or none), its target caption and its temporal caption."""
+
+    target: str
+    temporal: str
+    image: Path | None = None
+    origin: str = ""
+
+
+def load_icl_examples(path: str | Path = ICL_EXAMPLES) -> list[ICLExample]:
+    """The examples of a JSON file like data/icl_examples.json; image paths are relative to the file."""
+    path = Path(path)
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["examples"]
+    except FileNotFoundError:
+        raise F2FError(f"No in-context examples at '{path}'. Restore data/icl_examples.json from the repository.") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise F2FError(f"'{path}' is not an examples file ({type(exc).__name__}: {exc}); it needs an \"examples\" list.") from None
+    examples = []
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or not str(entry.get("target", "")).strip() or not str(entry.get("temporal", "")).strip():
+            raise F2FError(f"Example {number} of '{path}' needs a non-empty \"target\" and \"temporal\" caption.")
+        image = path.parent / entry["image"] if entry.get("image") else None
+        if image is not None and not image.is_file():
+            raise F2FError(f"Example {number} of '{path}' names the image '{image}', which does not exist.")
+        examples.append(ICLExample(target=entry["target"], temporal=entry["temporal"], image=image, origin=entry.get("origin", "")))
+    return examples
+
+
+_LABEL = re.compile(
+    r"^[\s*_#>`]*(?:(?:temporal\s+)?(?:editing\s+)?caption|description|video\s+description|answer|response|output)"
+    r"[\s*_`]*[:\uff1a][\s*_`]*",
+    re.IGNORECASE,
+)
+# Chatty openings: "Sure! Here is the description: ..."
+_PREAMBLE = re.compile(
+    r"^(?:(?:sure|certainly|okay|ok|of course)\b[!.,]?\s*)?here(?:'s| is)\b[^:]*:\s*"
+    r"|^(?:sure|certainly|okay|ok|of course)[!.]\s+",
+    re.IGNORECASE,
+)
+_QUOTE_PAIRS = {'"': '"', "\u201c": "\u201d", "'": "'", "\u2018": "\u2019", "`": "`", "\u00ab": "\u00bb"}
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"\u201d\u2019']?\s+(?=[\"\u201c\u2018']?[A-Z])")
+_ABBREVIATIONS = ("Mr.", "Mrs.", "Ms.", "Dr.", "St.", "Jr.", "vs.", "e.g.", "i.e.")
+
+
+def _unquote(text: str) -> str:
+    while len(text) >= 2 and text[0] in _QUOTE_PAIRS:
+        close = _QUOTE_PAIRS[text[0]]
+        if text.endswith(close):
+            text = text[1:-1].strip()
+        elif len(text) >= 3 and text[-2] == close and text[-1] in ".!?":
+            text = (text[1:-2].strip() + text[-1])
+        elif close not in text[1:]:
+            text = text[1:].strip()
+        else:
+            break
+    return text
+
+
+def clean_caption(answer: str | None) -> str:
+    """A VLM's answer cut down to the one-sentence caption B.1 asks for.
+
+    Drops "Caption:"-style labels, markdown emphasis, surrounding quotes, preambles ("Sure!
+    Here is the description:") and line breaks, and keeps the first sentence. Returns ""
+    when nothing is left.
+    """
+    lines = []
+    for line in str(answer or "").splitlines():
+        line = _LABEL.sub("", line.strip()).strip().strip("*_#>` ").strip()
+        if line and not line.endswith(":"):
+            lines.append(line)
+    text = _unquote(_PREAMBLE.sub("", " ".join(" ".join(lines).split()), count=1))
+    for match in _SENTENCE_END.finditer(text):
+        if not text[: match.start()].endswith(_ABBREVIATIONS):
+            text = text[: match.end()].strip()  # keeps a closing quote after the full stop
+            break
+    return _unquote(text.strip().strip("*_ ").strip())
+
+
+class VLMCaptioner:
+    """Temporal captions from a VLM, as in the paper (Sec. 3.1, appendix B.1).
+
+    The conversation is the paper's in-context learning: for each example, a user turn with
+    the B.1 instruction (CAPTION = the example's target caption) and the example's image,
+    then an assistant turn with the example's temporal caption; finally the same instruction
+    for the real target with the real source image. The answer is cleaned to one sentence
+    (`clean_caption`); an empty answer raises F2FError.
+
+    Args:
+        client: a `VLMClient`; when None one is built from `client_options` (model, api_key,
+            base_url, timeout, max_retries, temperature, max_tokens), which raises F2FError
+            right away when no key or base URL is configured.
+        icl_examples: a JSON file like data/icl_examples.json (the default), or a list of
+            `ICLExample`.
+        image_max_side: the source image is shrunk to fit this many pixels before sending.
+        image_format: "JPEG" or "PNG" for the data URLs.
+    """
+
+    name = "vlm"
+
+    def __init__(
+        self,
+        client=None,
+        *,
+        icl_examples: str | Path | list[ICLExample] = ICL_EXAMPLES,
+        image_max_side: int = 768,
+        image_format: str = "JPEG",
+        **client_options,
+    ):
+        from .imaging import load_image
+        from .vlm import VLMClient
+
+        self.client = client if client is not None else VLMClient(**client_options)
+        if isinstance(icl_examples, (str, Path)):
+            self.icl_source = Path(icl_examples)
+            self.examples = load_icl_examples(icl_examples)
+        else:
+            self.icl_source = None
+            self.examples = list(icl_examples)
+        self.example_images = [None if ex.image is None else load_image(ex.image) for ex in self.examples]
+        self.image_max_side = image_max_side
+        self.image_format = image_format
+
+    def messages(self, image: Image.Image, target: str) -> list[dict[str, Any]]:
+        """The chat sent to the VLM: the in-context turns, then the request for `target`."""
+        from .vlm import assistant_turn, user_turn
+
+        options = {"image_format": self.image_format, "max_side": self.image_max_side}
+        messages = []
+        for example, example_image in zip(self.examples, self.example_images):
+            images = [] if example_image is None else [example_image]
+            messages.append(user_turn(b1_instruction(example.target), images, **options))
+            messages.append(assistant_turn(example.temporal))
+        messages.append(user_turn(b1_instruction(target), [image], **options))
+        return messages
+
+    def __call__(self, image: Image.Image, target: str) -> Caption:
+        from .vlm import VLMError
+
+        target = check_caption(target)
+        reply = self.client.chat(self.messages(image, target))
+        text = clean_caption(reply.text)
+        if not text:
+            raise VLMError(
+                f"The VLM gave no caption (its answer: {reply.text!r}). Run again, give one with --caption, "
+                "or use --captioner template."
+            )
+        return Caption(text=text, captioner=self.name, record=self.record(reply))
+
+    def record(self, reply) -> dict[str, Any]:
+        record = {
+            "vlm": self.client.describe(),
+            "instruction": "paper appendix B.1, verbatim",
+            "icl_examples": len(self.examples),
+            "answer": reply.text,
+            "call": reply.record,
+        }
+        if self.icl_source is not None:
+            record["icl_file"] = self.icl_source.name
+            record["icl_sha256"] = hashlib.sha256(self.icl_source.read_bytes()).hexdigest()[:16]
+        return record
+
+
 CAPTIONERS = ("vlm", "template", "target")
+# Options meant for the selector; the pipeline hands both stages the same VLM options.
+_SELECTOR_ONLY = ("fallback", "tile_size")
 
 
 def make_captioner(name: str, **vlm_options):
-    """Build a captioner by name: "vlm" (B.1 with in-context examples), "template" or "target"."""
+    """Build a captioner by name: "vlm" (B.1 with in-context examples), "template" or "target".
+
+    `vlm_options` go to `VLMCaptioner` (model, base_url, api_key, timeout, ...) and are
+    ignored by the other captioners.
+    """
     if name == "template":
         return TemplateCaptioner()
     if name == "target":
         return TargetCaptioner()
     if name == "vlm":
-        raise F2FError("The VLM captioner is not built yet; use --captioner template.")
+        return VLMCaptioner(**{k: v for k, v in vlm_options.items() if k not in _SELECTOR_ONLY})
     raise F2FError(f"Unknown captioner '{name}'. Choose one of: {', '.join(CAPTIONERS)}.")

@@ -17,7 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization)", re.IGNORECASE)
+# "api_key", "hf_token", "secret"... but not "prompt_tokens" (usage counts belong in records).
+_SECRET_KEY = re.compile(r"(api[_-]?key|secret|password|authorization|(^|_)token$)", re.IGNORECASE)
 _SNAPSHOT = re.compile(r"snapshots[/\\]([0-9a-f]{40})")
 
 

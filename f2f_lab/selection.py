@@ -5,17 +5,34 @@ the source image, and asks for the lowest-numbered tile that completes the edit;
 no frame does it and the source is kept. Tile k is video frame `every * k`.
 
 Selectors take (source, frames, target) and return a `Selection` whose `index` is a
-frame of the video, 0 meaning the source itself.
+frame of the video, 0 meaning the source itself:
+- `VLMSelector`: the paper's way (C.1 instruction, numbered collage), with one retry and a
+  fallback selector when the VLM cannot answer;
+- `ClipSelector`: no VLM; CLIP scores against the target caption and the source;
+- `LastFrameSelector`: the naive baseline of Table S5.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from PIL import Image
 
 from .errors import F2FError
+
+# The paper's frame-selection instruction, verbatim (appendix C.1, arXiv 2411.16819);
+# CAPTION is replaced by the target caption.
+C1_INSTRUCTION = (
+    "The image displays the source photo at the top, with a collage of 12 edited versions beneath it. The target "
+    "edit image caption was: “CAPTION”. Your task is to choose the image from 1 to 12 that best follows this edit "
+    "fully and naturally. If none of the images follows the edit, select image 0. If multiple images follow the "
+    "edit equally, prioritize the one with the lowest number possible. Avoid selecting images that appear to "
+    "follow the edit but are not edits of the original image. Additionally, avoid images where camera motion, "
+    "zoom, or image quality differs significantly, or where the content does not appear stable relative to the "
+    "original source. Respond with: “The selected edit is:x” where x is the number of your chosen edit."
+)
 
 
 @dataclass
@@ -49,13 +66,308 @@ class LastFrameSelector:
         return Selection(index=index, selector=self.name, tile=tile)
 
 
+def c1_instruction(target: str, num_tiles: int = 12) -> str:
+    """The paper's C.1 instruction with CAPTION replaced by `target`.
+
+    The paper always shows 12 tiles; for another count (shorter videos, another `every`)
+    its two mentions of 12 become `num_tiles`, and nothing else changes.
+    """
+    text = C1_INSTRUCTION.replace("CAPTION", target)
+    if num_tiles != 12:
+        text = text.replace("collage of 12 edited", f"collage of {num_tiles} edited").replace("from 1 to 12", f"from 1 to {num_tiles}")
+    return text
+
+
+class ChoiceError(ValueError):
+    """A VLM answer that names no frame, or one outside 0..n."""
+
+
+# What may surround the number: spaces, markdown, quotes, brackets.
+_OPENING = r"[\s*_`\"'“”‘’\[(]*"
+_CLOSING = r"[\s*_`\"'“”‘’\])]*"
+_STATEMENT = re.compile(
+    r"selected\s+edit\s+is[\s*_`]*[:：=]?" + _OPENING
+    + r"(?:(?:image|edit|frame|tile|number|no\.)\s*)?#?\s*(-?\d+)(?!\d)(?!\.\d)",
+    re.IGNORECASE,
+)
+_BARE_NUMBER = re.compile(_OPENING + r"#?(-?\d+)" + _CLOSING + r"\.?")
+
+
+def parse_choice(text: str | None, n: int = 12) -> int:
+    """The x of "The selected edit is:x" in a VLM's answer, checked to lie in 0..n.
+
+    Decoration is ignored: spaces, markdown (`**The selected edit is:** 5`), quotes,
+    "image 5" or "#5", a trailing period, text before or after. When the answer states a
+    choice more than once, the last statement wins. An answer that is a number and nothing
+    else counts too. Raises ChoiceError when there is no statement or x is outside 0..n.
+    """
+    text = str(text or "")
+    statements = list(_STATEMENT.finditer(text))
+    if statements:
+        choice = int(statements[-1].group(1))
+    else:
+        bare = _BARE_NUMBER.fullmatch(text.strip())
+        if bare is None:
+            raise ChoiceError(f'no "The selected edit is:x" in the answer {_quote(text)}')
+        choice = int(bare.group(1))
+    if not 0 <= choice <= n:
+        raise ChoiceError(f"the answer chose {choice}, outside 0..{n}")
+    return choice
+
+
+def _quote(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _reminder(problem: str, n: int) -> str:
+    return (
+        f"Your answer could not be used ({problem}). Respond only with: “The selected edit is:x” "
+        f"where x is a number from 0 to {n}."
+    )
+
+
+class VLMSelector:
+    """Frame selection by a VLM, as in the paper (Sec. 3.3, appendix C.1).
+
+    The frames `every, 2*every, ...` (tiles 1..n; 12 for 49 frames) are tiled under the
+    source in one collage (`imaging.collage`, numbers a quarter of a tile high) and sent
+    with the C.1 instruction. Tile k is frame `every * k`; 0 keeps the source.
+
+    An answer without a valid choice gets one retry that reminds the VLM of the format. If
+    that fails too, or the call itself fails (HTTP error, timeout, no connection), the
+    `fallback` selector decides and `record["fallback"]` says which and why.
+
+    Args:
+        client: a `VLMClient`; when None one is built from `client_options` (model, api_key,
+            base_url, timeout, max_retries, temperature, max_tokens); F2FError right away
+            when no key or base URL is configured.
+        fallback: "clip" (a `ClipSelector` built from `clip_options`, or the last frame when
+            CLIP cannot be loaded), "last", or any selector object.
+        clip_options: keyword arguments of `ClipSelector` for the "clip" fallback.
+        tile_size: pixels per tile. 256 (numbers 64 px high) gives a 1064x1192 collage for
+            12 tiles of a square source; GPT-4o scales its shorter side to 768 px, which
+            leaves the numbers about 46 px high, and Qwen2.5-VL takes it as it is.
+        columns: tiles per row (4, as in the paper's Figure S11).
+        image_format: "JPEG" or "PNG" for the data URL.
+    """
+
+    name = "vlm"
+
+    def __init__(
+        self,
+        client=None,
+        *,
+        fallback: str | Any = "clip",
+        clip_options: dict[str, Any] | None = None,
+        tile_size: int = 256,
+        columns: int = 4,
+        image_format: str = "JPEG",
+        **client_options,
+    ):
+        from .vlm import VLMClient
+
+        if isinstance(fallback, str) and fallback not in ("clip", "last"):
+            raise F2FError(f"Unknown fallback selector '{fallback}'; use \"clip\" or \"last\".")
+        self.client = client if client is not None else VLMClient(**client_options)
+        self.fallback = fallback
+        self.clip_options = dict(clip_options or {})
+        self.tile_size = tile_size
+        self.columns = columns
+        self.image_format = image_format
+        self._fallback_selector = None
+        self._fallback_note = None
+
+    def collage(self, source: Image.Image, frames: Sequence[Image.Image], *, every: int = 4) -> Image.Image:
+        """The image the VLM sees: the source on top, frames every*k numbered k beneath."""
+        from .imaging import collage
+
+        tiles = [frames[i] for i in sample_indices(len(frames), every)]
+        return collage(source, tiles, tile_size=self.tile_size, columns=self.columns)
+
+    def __call__(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *, every: int = 4) -> Selection:
+        from .vlm import VLMError, assistant_turn, user_turn
+
+        indices = sample_indices(len(frames), every)
+        n = len(indices)
+        record: dict[str, Any] = {"vlm": self.client.describe(), "tiles": indices, "answers": [], "calls": [], "retried": False}
+        if n == 0:
+            return self._fall_back(source, frames, target, every, record, f"a {len(frames)}-frame video has no frame {every} to show")
+        board = self.collage(source, frames, every=every)
+        record["instruction"] = "paper appendix C.1, verbatim" + ("" if n == 12 else f" with 12 -> {n} tiles")
+        record["collage_size"] = list(board.size)
+        messages = [user_turn(c1_instruction(target, n), [board], image_format=self.image_format)]
+        problem = ""
+        for attempt in range(2):  # the answer, then one retry with a reminder of the format
+            try:
+                reply = self.client.chat(messages)
+            except VLMError as exc:
+                return self._fall_back(source, frames, target, every, record, f"the VLM call failed: {exc}")
+            record["answers"].append(reply.text)
+            record["calls"].append(reply.record)
+            try:
+                tile = parse_choice(reply.text, n)
+            except ChoiceError as exc:
+                problem = str(exc)
+                if attempt == 0:
+                    record["retried"] = True
+                    messages = messages + [assistant_turn(reply.text), user_turn(_reminder(problem, n))]
+                continue
+            record["fallback"] = None
+            return Selection(index=0 if tile == 0 else indices[tile - 1], selector=self.name, tile=tile, record=record)
+        return self._fall_back(source, frames, target, every, record, f"no valid answer after one retry: {problem}")
+
+    def fallback_selector(self):
+        """The selector that decides when the VLM cannot (built on first use)."""
+        if self._fallback_selector is None:
+            if self.fallback == "last":
+                self._fallback_selector = LastFrameSelector()
+            elif self.fallback == "clip":
+                try:
+                    self._fallback_selector = ClipSelector(**self.clip_options).load()
+                except F2FError as exc:  # e.g. no CLIP weights offline: the naive baseline still works
+                    self._fallback_note = f"CLIP unavailable ({exc}); used the last frame"
+                    self._fallback_selector = LastFrameSelector()
+            else:
+                self._fallback_selector = self.fallback
+        return self._fallback_selector
+
+    def _fall_back(self, source, frames, target, every, record, reason: str) -> Selection:
+        import warnings
+
+        selector = self.fallback_selector()
+        chosen = selector(source, frames, target, every=every)
+        record["fallback"] = {"selector": chosen.selector, "reason": reason, "note": self._fallback_note, **chosen.record}
+        warnings.warn(f"VLM frame selection fell back to the '{chosen.selector}' selector: {reason}", stacklevel=3)
+        return Selection(index=chosen.index, selector=chosen.selector, tile=chosen.tile, record=record)
+
+
+def choose_by_clip(
+    edit_scores: Sequence[float],
+    source_scores: Sequence[float],
+    source_edit_score: float,
+    *,
+    margin: float = 0.01,
+    source_floor: float = 0.75,
+) -> int:
+    """The tile (1..n, or 0 for the source) that `ClipSelector`'s rule picks.
+
+    edit_scores[k-1]: CLIP score of tile k against the target caption; source_scores[k-1]:
+    CLIP-I of tile k against the source; source_edit_score: the source's own CLIP score
+    against the target caption. Candidates are tiles that beat the source's edit score and
+    keep CLIP-I >= source_floor; the earliest candidate within `margin` of the best
+    candidate's edit score wins; no candidate -> 0.
+    """
+    candidates = [
+        k for k, (edit, keep) in enumerate(zip(edit_scores, source_scores), 1)
+        if edit > source_edit_score and keep >= source_floor
+    ]
+    if not candidates:
+        return 0
+    best = max(edit_scores[k - 1] for k in candidates)
+    return next(k for k in candidates if edit_scores[k - 1] >= best - margin)
+
+
+class ClipSelector:
+    """Frame selection without a VLM, from CLIP (ViT-B/32 by default) similarities.
+
+    For the sampled frames `every, 2*every, ...` (the tiles the VLM would see), with all
+    scores cosine similarities of unit-norm CLIP embeddings:
+
+    - edit score: frame vs the target caption (the paper's CLIP score);
+    - source similarity: frame vs the source image (the paper's CLIP-I);
+    - a frame is a candidate when its edit score beats the source's own edit score and its
+      source similarity is at least `source_floor` (it is still an edit of the source);
+    - the earliest candidate whose edit score is within `margin` of the best candidate's
+      wins, mirroring C.1's "lowest number" rule; with no candidate the source is kept (0).
+
+    Args:
+        model_name, pretrained, device: passed to `f2f_lab.clip.load_clip` ("tiny", None for
+            the offline random-weight CLIP).
+        margin: how far below the best edit score (in cosine) the earliest frame may stay.
+            0.01 is a judgement call: about a sixth of what a finished edit typically adds
+            with ViT-B/32, and above the frame-to-frame jitter of a still video.
+        source_floor: the least CLIP-I to the source a frame may have. 0.75 keeps frames whose
+            camera or content drifted away (the paper's edits average 0.89).
+        encoder: an object with `encode_images` and `encode_texts` (unit-norm rows) to use
+            instead of loading CLIP.
+    """
+
+    name = "clip"
+
+    def __init__(
+        self,
+        model_name: str = "ViT-B-32",
+        pretrained: str | None = "openai",
+        device: str | None = None,
+        *,
+        margin: float = 0.01,
+        source_floor: float = 0.75,
+        encoder=None,
+    ):
+        self.model_name = model_name
+        self.pretrained = pretrained
+        self.device = device
+        self.margin = margin
+        self.source_floor = source_floor
+        self.encoder = encoder
+
+    def load(self) -> "ClipSelector":
+        """Load CLIP now (F2FError when it cannot be), instead of at the first call."""
+        if self.encoder is None:
+            from .clip import load_clip
+
+            self.encoder = load_clip(self.model_name, self.pretrained, self.device)
+        return self
+
+    def scores(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *, every: int = 4) -> dict[str, Any]:
+        """The sampled frames' indices and their edit scores, source similarities, and the source's edit score."""
+        self.load()
+        indices = sample_indices(len(frames), every)
+        images = self.encoder.encode_images([source] + [frames[i] for i in indices])
+        text = self.encoder.encode_texts([target])[0]
+        edit = (images @ text).tolist()
+        keep = (images[1:] @ images[0]).tolist()
+        return {"tiles": indices, "edit_scores": edit[1:], "source_scores": keep, "source_edit_score": edit[0]}
+
+    def __call__(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *, every: int = 4) -> Selection:
+        scores = self.scores(source, frames, target, every=every)
+        tile = choose_by_clip(
+            scores["edit_scores"], scores["source_scores"], scores["source_edit_score"],
+            margin=self.margin, source_floor=self.source_floor,
+        )
+        record = {
+            "clip": {"model": self.model_name, "pretrained": self.pretrained},
+            "rule": "earliest tile within margin of the best edit score, CLIP-I >= source_floor, beating the source",
+            "margin": self.margin,
+            "source_floor": self.source_floor,
+            "tiles": scores["tiles"],
+            "edit_scores": [round(x, 5) for x in scores["edit_scores"]],
+            "source_scores": [round(x, 5) for x in scores["source_scores"]],
+            "source_edit_score": round(scores["source_edit_score"], 5),
+        }
+        index = 0 if tile == 0 else scores["tiles"][tile - 1]
+        return Selection(index=index, selector=self.name, tile=tile, record=record)
+
+
 SELECTORS = ("vlm", "clip", "last")
+# Options meant for the captioner; the pipeline hands both stages the same VLM options.
+_CAPTIONER_ONLY = ("icl_examples", "image_max_side")
 
 
-def make_selector(name: str, **options):
-    """Build a selector by name: "vlm" (C.1), "clip" (no VLM) or "last"."""
+def make_selector(name: str, *, vlm: dict[str, Any] | None = None, clip: dict[str, Any] | None = None):
+    """Build a selector by name: "vlm" (C.1), "clip" (no VLM) or "last".
+
+    `vlm`: options of `VLMSelector` and its client (model, base_url, api_key, timeout,
+    fallback, tile_size, ...); `clip`: options of `ClipSelector` (model_name, pretrained,
+    device, margin, source_floor), also used by the VLM selector's CLIP fallback.
+    A "clip" selector loads CLIP here, so a missing model fails before the video model loads.
+    """
     if name == "last":
         return LastFrameSelector()
-    if name in ("vlm", "clip"):
-        raise F2FError(f"The {name.upper()} selector is not built yet; use --selector last.")
+    if name == "clip":
+        return ClipSelector(**(clip or {})).load()
+    if name == "vlm":
+        options = {k: v for k, v in (vlm or {}).items() if k not in _CAPTIONER_ONLY}
+        return VLMSelector(clip_options=clip, **options)
     raise F2FError(f"Unknown selector '{name}'. Choose one of: {', '.join(SELECTORS)}.")
