@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .errors import F2FError
 
-METHODS = ("f2f",)
+# Single-step baselines of the paper's comparison live in f2f_lab.baselines (see its table).
+METHODS = ("f2f", "sdedit", "ledits", "flowedit", "pix2pix-zero")
 
 
 def make_editor(method: str = "f2f", preset: str = "paper", **options):
@@ -18,4 +19,9 @@ def make_editor(method: str = "f2f", preset: str = "paper", **options):
         from .pipeline import Frame2Frame
 
         return Frame2Frame.from_preset(preset, **options)
+    if method in METHODS:
+        from .baselines import BASELINES
+
+        # Options: device, offload, progress, torch_dtype, and any field of the method's settings.
+        return BASELINES[method].from_preset(preset, **options)
     raise F2FError(f"Unknown method '{method}'. Choose one of: {', '.join(METHODS)}.")

@@ -118,3 +118,142 @@ def tiny_cogvideox_i2v(canvas: tuple[int, int] = (96, 64)) -> Path:
     if width % 16 or height % 16:
         raise ValueError(f"tiny canvas sides must be multiples of 16, got {canvas}")
     return build_once(f"cogvideox-i2v-{width}x{height}", lambda folder: _build_cogvideox_i2v(folder, canvas))
+
+
+def _byte_symbols() -> list[str]:
+    """The 256 printable stand-ins of byte-level BPE (GPT-2's table, which CLIP's tokenizer uses)."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    codes, extra = [], 0
+    for byte in range(256):
+        if byte in printable:
+            codes.append(byte)
+        else:
+            codes.append(256 + extra)
+            extra += 1
+    return [chr(code) for code in codes]
+
+
+def write_tiny_clip_tokenizer(folder: Path, words: str = "a the of photo person happy portrait shirt with hands heart cat") -> Path:
+    """Write vocab.json + merges.txt of a byte-level BPE that `CLIPTokenizer.from_pretrained` reads.
+
+    Every byte symbol is in the vocabulary alone and as a word end ("x</w>"), so any text
+    tokenizes; the merges spell out a few whole words so that common prompts stay short.
+    """
+    import json
+
+    symbols = _byte_symbols()
+    vocab: dict[str, int] = {}
+    for token in symbols + [s + "</w>" for s in symbols]:
+        vocab.setdefault(token, len(vocab))
+    merges: dict[str, None] = {}
+    for word in words.lower().split():
+        pieces = list(word[:-1]) + [word[-1] + "</w>"]
+        while len(pieces) > 1:
+            merges[f"{pieces[0]} {pieces[1]}"] = None
+            pieces = [pieces[0] + pieces[1]] + pieces[2:]
+            vocab.setdefault(pieces[0], len(vocab))
+    for special in ("<|startoftext|>", "<|endoftext|>"):
+        vocab.setdefault(special, len(vocab))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+    return folder
+
+
+def _build_flux(folder: Path) -> None:
+    import torch
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    tokenizer = CLIPTokenizer.from_pretrained(write_tiny_clip_tokenizer(folder / "_clip_tokenizer"), model_max_length=77)
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+        max_position_embeddings=77, projection_dim=32,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    ))
+    tokenizer_2, text_encoder_2 = tiny_t5()
+    torch.manual_seed(0)
+    # FLUX.1-dev's structure (double- and single-stream blocks, guidance embedding, 3-axis
+    # rotary embedding summing to the head size, 2x2-packed latents), scaled down.
+    transformer = FluxTransformer2DModel(
+        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=32, pooled_projection_dim=32, guidance_embeds=True,
+        axes_dims_rope=(4, 4, 8),
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKL(
+        in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4, block_out_channels=(8, 8, 8, 8), layers_per_block=1,
+        latent_channels=4, norm_num_groups=2, sample_size=64, use_quant_conv=False, use_post_quant_conv=False,
+        shift_factor=0.0609, scaling_factor=1.5035,
+    )
+    # FLUX.1-dev's scheduler configuration (resolution-dependent shift).
+    scheduler = FlowMatchEulerDiscreteScheduler(
+        shift=3.0, use_dynamic_shifting=True, base_shift=0.5, max_shift=1.15, base_image_seq_len=256,
+        max_image_seq_len=4096,
+    )
+    pipe = FluxPipeline(
+        scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+        text_encoder_2=text_encoder_2, tokenizer_2=tokenizer_2, transformer=transformer,
+    )
+    pipe.save_pretrained(folder)
+    shutil.rmtree(folder / "_clip_tokenizer")
+
+
+def tiny_flux() -> Path:
+    """Folder of a tiny FLUX text-to-image pipeline (FluxPipeline.from_pretrained reads it).
+
+    Images of any size that is a multiple of 16 px (64 px is plenty); outputs are noise.
+    """
+    return build_once("flux", _build_flux)
+
+
+def _build_stable_diffusion(folder: Path) -> None:
+    import torch
+    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    tokenizer = CLIPTokenizer.from_pretrained(write_tiny_clip_tokenizer(folder / "_clip_tokenizer"), model_max_length=77)
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+        max_position_embeddings=77, projection_dim=32,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    ))
+    torch.manual_seed(0)
+    # Stable Diffusion 1.x's structure (three cross-attention levels above a plain one, so
+    # cross-attention exists at 1/4 of the latent size, where LEDITS++ reads its masks), scaled down.
+    unet = UNet2DConditionModel(
+        sample_size=16, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(8, 8, 16, 16),
+        down_block_types=("CrossAttnDownBlock2D",) * 3 + ("DownBlock2D",),
+        up_block_types=("UpBlock2D",) + ("CrossAttnUpBlock2D",) * 3,
+        cross_attention_dim=32, attention_head_dim=2, norm_num_groups=4,
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKL(
+        in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4, block_out_channels=(8, 8, 8, 8), layers_per_block=1,
+        latent_channels=4, norm_num_groups=2, sample_size=128, scaling_factor=0.18215,
+    )
+    # SD 1.5's scheduler configuration; from_config keeps clip_sample=False for the DDIM and
+    # DPM-Solver schedulers that editors derive from it, as the real config file does.
+    scheduler = PNDMScheduler.from_config(dict(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=1000,
+        set_alpha_to_one=False, skip_prk_steps=True, steps_offset=1, clip_sample=False,
+    ))
+    pipe = StableDiffusionPipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
+        safety_checker=None, feature_extractor=None, image_encoder=None, requires_safety_checker=False,
+    )
+    pipe.save_pretrained(folder)
+    shutil.rmtree(folder / "_clip_tokenizer")
+
+
+def tiny_stable_diffusion() -> Path:
+    """Folder of a tiny Stable Diffusion 1.x pipeline (UNet, VAE, CLIP text encoder, tokenizer, PNDM).
+
+    The SD-based editors (img2img, LEDITS++, Pix2Pix-Zero) load it with their own pipeline
+    classes. Images whose sides are multiples of 32 px (64 px is plenty); outputs are noise.
+    """
+    return build_once("stable-diffusion", _build_stable_diffusion)
