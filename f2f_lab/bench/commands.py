@@ -1,0 +1,168 @@
+"""`f2f bench ...`: run TEdBench or PosEdit over seeds, and print Tables 1 and 2.
+
+    f2f bench tedbench --data tedbench/ --out runs/bench/tedbench/f2f-paper [--seeds 15] [--limit N]
+    f2f bench posedit  --data posedit/ [--utd-mhad UTD-MHAD/] --out ... [--seeds 9]
+    f2f bench table    runs/bench/tedbench/f2f-paper [more run folders] [--rule ...] [--choices picks.json]
+
+Adding a subcommand: a module NAME in this package defines `add_command(bench_subparsers)`
+(or `add_NAME_command`), which adds its parser and sets the function that runs it,
+`function(args) -> int | None`, with `set_defaults(bench_run=...)` (or `handler=...`); then
+NAME goes in `COMMAND_MODULES` below. A listed module that does not exist yet is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from ..captions import CAPTIONERS
+from ..editors import METHODS
+from ..errors import F2FError
+from ..presets import PRESETS, TINY_NOTICE
+from ..selection import SELECTORS
+from .runner import DEFAULT_LPIPS_BOUND, PICK_RULES, SEED_COUNTS
+
+COMMAND_MODULES = ("speed",)  # extra subcommand modules of f2f_lab.bench, in help order
+
+
+def add_bench_commands(subparsers) -> argparse.ArgumentParser:
+    """Register `f2f bench` and its subcommands on the top-level `f2f` subparsers."""
+    bench = subparsers.add_parser("bench", help="benchmarks: TEdBench, PosEdit, and the paper's tables")
+    commands = bench.add_subparsers(dest="bench_command", required=True)
+    for add in (_add_tedbench, _add_posedit, _add_table):
+        add(commands)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__package__}.{name}":
+                continue  # not written yet
+            raise
+        adder = getattr(module, "add_command", None) or getattr(module, f"add_{name}_command", None)
+        if adder is None:
+            raise RuntimeError(f"{module.__name__} must define add_command(bench_subparsers) to join `f2f bench`.")
+        adder(commands)
+    return bench
+
+
+def run_bench_command(args) -> int:
+    """Run the parsed `f2f bench ...` command; F2FError is left to the caller (the CLI prints it)."""
+    run = getattr(args, "bench_run", None) or getattr(args, "handler")
+    return run(args) or 0
+
+
+# -- tedbench / posedit ---------------------------------------------------------------------
+
+
+def _add_run_options(parser: argparse.ArgumentParser, benchmark: str) -> None:
+    parser.add_argument("--out", help=f"run folder (default: runs/bench/{benchmark}/<method>-<preset>); a rerun resumes it")
+    parser.add_argument("--method", default="f2f", choices=METHODS, help="Frame2Frame or a baseline editor (default: %(default)s)")
+    parser.add_argument("--preset", default="paper", choices=sorted(PRESETS), help="model ids and numbers (default: %(default)s)")
+    parser.add_argument("--seeds", type=int, default=SEED_COUNTS[benchmark],
+                        help="seeds 0..N-1 per task (default: %(default)s, the paper's)")
+    parser.add_argument("--limit", type=int, help="only the first N tasks (a quick look)")
+    parser.add_argument("--device", help="torch device (default: cuda, or cuda:LOCAL_RANK under accelerate launch)")
+    parser.add_argument("--offload", action="store_true", default=None, help="model CPU offload and VAE tiling (less GPU memory)")
+    parser.add_argument("--captioner", choices=CAPTIONERS, help="temporal caption source for F2F (default: the preset's)")
+    parser.add_argument("--selector", choices=SELECTORS, help="frame selector for F2F (default: the preset's)")
+    parser.add_argument("--frames", type=int, dest="num_frames", help="frames to generate (8k+1; paper: 49)")
+    parser.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps (paper: 50)")
+    parser.add_argument("--vlm-model", help="VLM for captions and selection (default: the preset's, gpt-4o)")
+    parser.add_argument("--vlm-base-url", help="OpenAI-compatible server URL (default: $OPENAI_BASE_URL, else OpenAI)")
+    parser.add_argument("--clip-model", help="open_clip model for the metrics (default: the preset's, ViT-B-32)")
+    parser.add_argument("--clip-pretrained", help="open_clip weights tag for the metrics (default: the preset's, openai)")
+    parser.add_argument("--clip-score-scale", type=float, default=1.0,
+                        help="CLIP score = scale x cosine (default: %(default)s, raw cosine; 2.5 = CLIPScore)")
+    parser.add_argument("--light", action="store_true", help="keep only edited.png and record.json per item (no video or strip)")
+    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+
+
+def _add_tedbench(commands) -> None:
+    parser = commands.add_parser("tedbench", help="TEdBench (Table 1): every task x seed, resumable")
+    parser.add_argument("--data", required=True, help="the TEdBench folder (input_list.json + originals/)")
+    _add_run_options(parser, "tedbench")
+    parser.set_defaults(bench_run=_run_tedbench)
+
+
+def _add_posedit(commands) -> None:
+    parser = commands.add_parser("posedit", help="PosEdit rebuild (Table 2): every task x seed, resumable")
+    parser.add_argument("--data", required=True, help="the rebuilt PosEdit folder (tasks.json + images/)")
+    parser.add_argument("--utd-mhad", help="UTD-MHAD RGB videos: rebuild PosEdit into --data first when it has no tasks.json")
+    parser.add_argument("--trial", type=int, help="UTD-MHAD trial for the rebuild (default: the lowest on disk)")
+    parser.add_argument("--vlm-captions", action="store_true",
+                        help="ask the captioner for temporal captions instead of using each category's")
+    _add_run_options(parser, "posedit")
+    parser.set_defaults(bench_run=_run_posedit)
+
+
+def _run_tedbench(args) -> int:
+    from . import tedbench
+
+    return _run(args, "tedbench", tedbench.load(args.data), task_captions=True)
+
+
+def _run_posedit(args) -> int:
+    from . import posedit
+
+    data = Path(args.data)
+    if not (data / "tasks.json").is_file():
+        if not args.utd_mhad:
+            raise F2FError(f"No PosEdit rebuild at '{data}' (tasks.json). Pass --utd-mhad DIR to build it there from UTD-MHAD.")
+        posedit.build(args.utd_mhad, data, trial=args.trial, progress=args.progress)
+    return _run(args, "posedit", posedit.load(data), task_captions=not args.vlm_captions)
+
+
+def _run(args, benchmark: str, tasks, task_captions: bool) -> int:
+    from .runner import run_benchmark
+
+    if args.seeds < 1 or (args.limit is not None and args.limit < 1):
+        raise F2FError("--seeds and --limit must be at least 1.")
+    tasks = tasks[: args.limit] if args.limit else tasks
+    out = Path(args.out) if args.out else Path("runs") / "bench" / benchmark / f"{args.method}-{args.preset}"
+    if args.preset == "tiny":
+        print(TINY_NOTICE, file=sys.stderr)
+    summary = run_benchmark(
+        tasks, out, benchmark=benchmark, method=args.method, preset=args.preset, seeds=range(args.seeds),
+        device=args.device, task_captions=task_captions, light=args.light, progress=args.progress,
+        scorer_options={"clip_model": args.clip_model, "clip_pretrained": args.clip_pretrained,
+                        "clip_score_scale": args.clip_score_scale},
+        editor_options={"captioner": args.captioner, "selector": args.selector, "offload": args.offload,
+                        "num_frames": args.num_frames, "num_inference_steps": args.num_inference_steps,
+                        "vlm_model": args.vlm_model,
+                        "vlm_options": {"base_url": args.vlm_base_url} if args.vlm_base_url else None},
+    )
+    where = f" (process {summary.slot.index + 1} of {summary.slot.count})" if summary.slot.count > 1 else ""
+    print(f"{benchmark}{where}: {summary.computed} items computed, {summary.skipped} already done, "
+          f"{summary.seconds:.1f} s; results in {out}")
+    if summary.all_done:
+        print(f"all {summary.total_items} items are done; next: f2f bench table {out}")
+    else:
+        print(f"items of other processes are still missing; rerun or wait, then: f2f bench table {out}")
+    return 0
+
+
+# -- table ----------------------------------------------------------------------------------
+
+
+def _add_table(commands) -> None:
+    parser = commands.add_parser("table", help="Table 1 or 2: our runs beside the paper's numbers (CSV + Markdown)")
+    parser.add_argument("runs", nargs="+", metavar="DIR", help="run folders of one benchmark (one per method)")
+    parser.add_argument("--out", help="where table.csv and table.md go (default: the first DIR)")
+    parser.add_argument("--rule", default="clip_under_lpips", choices=PICK_RULES,
+                        help="best-of-seeds rule (default: %(default)s; see f2f_lab.bench.runner)")
+    parser.add_argument("--lpips-bound", type=float, default=DEFAULT_LPIPS_BOUND,
+                        help="source LPIPS bound of clip_under_lpips (default: %(default)s)")
+    parser.add_argument("--choices", help="manual picks, a JSON {task_id: seed or null} (one run folder only)")
+    parser.set_defaults(bench_run=_run_table)
+
+
+def _run_table(args) -> int:
+    from .tables import build_table, write_table
+
+    table = build_table(args.runs, rule=args.rule, lpips_bound=args.lpips_bound, choices=args.choices)
+    csv_path, md_path = write_table(table, args.out or args.runs[0])
+    print(table.to_markdown())
+    print(f"written: {csv_path}, {md_path}")
+    return 0

@@ -1,0 +1,180 @@
+"""Tables 1 and 2: our measured rows beside the paper's published ones.
+
+The paper's rows are quoted from the paper (arXiv 2411.16819, Table 1: TEdBench, Table 2:
+PosEdit) and marked so in the "Origin" column; ours are the means over tasks of the picked
+result per task (`runner.pick_best`). Our PosEdit is a rebuild (see `posedit.py`) and our CLIP
+score scaling may differ from the paper's (see `f2f_lab.metrics`), so compare with care.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import F2FError
+from ..records import write_text_atomic
+from .runner import DEFAULT_LPIPS_BOUND, pick_best
+
+# Quoted from the paper (Table 1, TEdBench; 100 tasks, best of 15 seeds, picked by hand).
+PAPER_TABLE_1 = [
+    {"Model": "SDEdit", "source_lpips": 0.30, "source_clip_i": 0.85, "clip_score": 0.60},
+    {"Model": "Pix2Pix-ZERO", "source_lpips": 0.29, "source_clip_i": 0.84, "clip_score": 0.62},
+    {"Model": "Imagic", "source_lpips": 0.52, "source_clip_i": 0.86, "clip_score": 0.63},
+    {"Model": "LEDITS++", "source_lpips": 0.23, "source_clip_i": 0.87, "clip_score": 0.63},
+    {"Model": "FlowEdit", "source_lpips": 0.22, "source_clip_i": 0.89, "clip_score": 0.61},
+    {"Model": "F2F", "source_lpips": 0.22, "source_clip_i": 0.89, "clip_score": 0.63},
+]
+# Quoted from the paper (Table 2, PosEdit; 58 tasks, best of 9 seeds, picked by hand).
+PAPER_TABLE_2 = [
+    {"Model": "GT (Reference)", "source_lpips": 0.08, "source_clip_i": 0.91, "target_lpips": 0, "target_clip_i": 1, "clip_score": 0.61},
+    {"Model": "SDEdit", "source_lpips": 0.39, "source_clip_i": 0.61, "target_lpips": 0.39, "target_clip_i": 0.64, "clip_score": 0.57},
+    {"Model": "Pix2Pix-ZERO", "source_lpips": 0.39, "source_clip_i": 0.57, "target_lpips": 0.40, "target_clip_i": 0.60, "clip_score": 0.56},
+    {"Model": "LEDITS++", "source_lpips": 0.26, "source_clip_i": 0.65, "target_lpips": 0.28, "target_clip_i": 0.69, "clip_score": 0.64},
+    {"Model": "F2F", "source_lpips": 0.14, "source_clip_i": 0.82, "target_lpips": 0.15, "target_clip_i": 0.84, "clip_score": 0.64},
+]
+PAPER = {
+    "tedbench": {"rows": PAPER_TABLE_1, "table": "Table 1", "tasks": 100, "seeds": 15},
+    "posedit": {"rows": PAPER_TABLE_2, "table": "Table 2", "tasks": 58, "seeds": 9},
+}
+METRIC_COLUMNS = {
+    "tedbench": [("source_lpips", "Source LPIPS ↓"), ("source_clip_i", "Source CLIP-I ↑"), ("clip_score", "Target CLIP ↑")],
+    "posedit": [("source_lpips", "Source LPIPS ↓"), ("source_clip_i", "Source CLIP-I ↑"), ("target_lpips", "Target LPIPS ↓"),
+                ("target_clip_i", "Target CLIP-I ↑"), ("clip_score", "Target CLIP ↑")],
+}
+INFO_COLUMNS = ["Tasks", "Seeds", "Pick rule", "Origin"]
+# editors.make_editor method names -> the paper's row names
+METHOD_NAMES = {"f2f": "F2F", "sdedit": "SDEdit", "pix2pix_zero": "Pix2Pix-ZERO", "pix2pix-zero": "Pix2Pix-ZERO",
+                "ledits": "LEDITS++", "ledits_pp": "LEDITS++", "ledits++": "LEDITS++", "flowedit": "FlowEdit", "imagic": "Imagic"}
+GT_ROW = "GT (Reference)"
+QUOTED_DIGITS = "_digits"  # a row key outside the columns: quoted rows print with the paper's 2 decimals
+
+
+@dataclass
+class BenchTable:
+    """A table with the paper's columns; `rows` map column headers to values (floats or text)."""
+
+    benchmark: str
+    columns: list[str]
+    rows: list[dict]
+    notes: list[str] = field(default_factory=list)
+
+    def to_csv(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({c: _format(row.get(c), row.get(QUOTED_DIGITS, 4)) for c in self.columns})
+        return buffer.getvalue()
+
+    def to_markdown(self) -> str:
+        lines = ["| " + " | ".join(self.columns) + " |", "|" + "|".join("---" for _ in self.columns) + "|"]
+        lines += ["| " + " | ".join(_format(row.get(c), row.get(QUOTED_DIGITS, 3)) for c in self.columns) + " |" for row in self.rows]
+        return "\n".join(lines) + "\n" + "".join(f"\n- {note}" for note in self.notes) + ("\n" if self.notes else "")
+
+
+def _format(value, digits: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _mean(rows: list[dict], key: str) -> float | None:
+    values = [r[key] for r in rows if r and r.get(key) is not None]
+    return sum(values) / len(values) if values else None
+
+
+def measured_rows(run_dir: str | Path, *, rule: str = "clip_under_lpips", lpips_bound: float = DEFAULT_LPIPS_BOUND,
+                  choices=None) -> tuple[str, list[dict], dict]:
+    """(benchmark, rows, run config) for one run folder: the method's row and, for PosEdit, our GT row."""
+    run_dir = Path(run_dir)
+    try:
+        run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise F2FError(f"'{run_dir}' is not a benchmark run folder (no readable run.json). Pass the --out of `f2f bench`.") from None
+    benchmark = run.get("benchmark")
+    if benchmark not in METRIC_COLUMNS:
+        raise F2FError(f"'{run_dir / 'run.json'}' names an unknown benchmark {benchmark!r}.")
+    picks = pick_best(run_dir, rule, lpips_bound=lpips_bound, choices=choices)
+    metrics = [p["metrics"] for p in picks["picks"].values()]
+    seeds = sorted({s for per_task in picks["seeds_per_task"].values() for s in per_task})
+    tiny = run.get("preset") == "tiny"
+    origin = "measured here, TINY preset: noise, not a result" if tiny else f"measured here (preset {run.get('preset')})"
+    rule_text = rule if not picks["manual_choices"] else f"manual + {rule}"
+    base = {"Tasks": len(metrics), "Seeds": len(seeds), "Pick rule": rule_text, "Origin": origin}
+    row = {"Model": METHOD_NAMES.get(run.get("method"), run.get("method")),
+           **{key: _mean(metrics, key) for key, _ in METRIC_COLUMNS[benchmark]}, **base}
+    rows = [row]
+    if benchmark == "posedit":
+        references = []
+        for task_id in picks["picks"]:
+            try:
+                references.append(json.loads((run_dir / task_id / "reference.json").read_text(encoding="utf-8"))["ground_truth"])
+            except (OSError, json.JSONDecodeError, KeyError):
+                continue
+        if references:
+            rows.insert(0, {"Model": GT_ROW, **{key: _mean(references, key) for key, _ in METRIC_COLUMNS[benchmark]},
+                            **base, "Tasks": len(references), "Seeds": None, "Pick rule": "-"})
+    missing = len(set(run.get("tasks", [])) - set(picks["picks"]))
+    short = sum(1 for per_task in picks["seeds_per_task"].values() if len(per_task) < len(run.get("seeds", [])))
+    run["_unfinished"] = (f"{row['Model']} ({run_dir}): {missing} task(s) without results and {short} with fewer than "
+                          f"{len(run.get('seeds', []))} seeds; the run is not finished.") if missing or short else None
+    return benchmark, rows, run
+
+
+def build_table(run_dirs: Sequence[str | Path], *, rule: str = "clip_under_lpips",
+                lpips_bound: float = DEFAULT_LPIPS_BOUND, choices=None) -> BenchTable:
+    """One table for one benchmark: the paper's rows, each followed by our rows for the same model."""
+    if not run_dirs:
+        raise F2FError("Give at least one run folder (the --out of `f2f bench tedbench|posedit`).")
+    if choices is not None and len(run_dirs) > 1:
+        raise F2FError("Manual choices belong to one method's run; give --choices with a single run folder.")
+    benchmark, measured, configs = None, [], []
+    for run_dir in run_dirs:
+        found, rows, run = measured_rows(run_dir, rule=rule, lpips_bound=lpips_bound, choices=choices)
+        if benchmark not in (None, found):
+            raise F2FError(f"'{run_dir}' is a {found} run but an earlier folder is {benchmark}; make one table per benchmark.")
+        benchmark = found
+        measured += [r for r in rows if r["Model"] != GT_ROW or not any(m["Model"] == GT_ROW for m in measured)]
+        configs.append(run)
+    paper = PAPER[benchmark]
+    metric_columns = METRIC_COLUMNS[benchmark]
+    columns = ["Model"] + [header for _, header in metric_columns] + INFO_COLUMNS
+
+    def as_row(row: dict) -> dict:
+        return {"Model": row["Model"], **{header: row.get(key) for key, header in metric_columns},
+                **{c: row.get(c) for c in INFO_COLUMNS}}
+
+    rows = []
+    for quoted in paper["rows"]:
+        rows.append(as_row({**quoted, "Tasks": paper["tasks"], "Seeds": paper["seeds"] if quoted["Model"] != GT_ROW else None,
+                            "Pick rule": "manual (paper)" if quoted["Model"] != GT_ROW else "-",
+                            "Origin": f"quoted from the paper ({paper['table']})"}) | {QUOTED_DIGITS: 2})
+        rows += [as_row(m) for m in measured if m["Model"] == quoted["Model"]]
+    rows += [as_row(m) for m in measured if m["Model"] not in {q["Model"] for q in paper["rows"]}]
+
+    scorers = {json.dumps(c.get("scorer"), sort_keys=True) for c in configs}
+    notes = [f"Rows marked 'quoted from the paper' are the published numbers of {paper['table']} (arXiv 2411.16819)."]
+    for scorer in map(json.loads, sorted(scorers)):
+        if scorer:
+            notes.append(f"Measured CLIP score = {scorer.get('clip_score_scale')} x cosine of CLIP {scorer.get('clip_model')} "
+                         f"({scorer.get('clip_pretrained')}); the paper does not say which CLIP or scaling gave its numbers.")
+    notes.append(f"Measured rows pick one seed per task by rule '{rule}' (see f2f_lab.bench.runner); the paper picked by hand.")
+    notes += [c["_unfinished"] for c in configs if c.get("_unfinished")]
+    if benchmark == "posedit":
+        notes.append("Measured PosEdit rows use our rebuild from UTD-MHAD (f2f_lab.bench.posedit), not the paper's 58 tasks.")
+    return BenchTable(benchmark=benchmark, columns=columns, rows=rows, notes=notes)
+
+
+def write_table(table: BenchTable, out: str | Path) -> tuple[Path, Path]:
+    """Write table.csv and table.md into the folder `out`."""
+    out = Path(out)
+    title = {"tedbench": "Table 1: TEdBench", "posedit": "Table 2: PosEdit"}[table.benchmark]
+    csv_path = write_text_atomic(out / "table.csv", table.to_csv())
+    md_path = write_text_atomic(out / "table.md", f"# {title}\n\n" + table.to_markdown())
+    return csv_path, md_path

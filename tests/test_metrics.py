@@ -1,0 +1,88 @@
+"""Metrics: LPIPS, CLIP-I and CLIP score through the real lpips and open_clip classes (tiny weights)."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from f2f_lab.errors import F2FError
+from f2f_lab.metrics import Scorer
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return Scorer.from_preset("tiny")
+
+
+@pytest.fixture(scope="module")
+def images(cat_path):
+    rng = np.random.default_rng(0)
+    noise = Image.fromarray(rng.integers(0, 256, (300, 300, 3), dtype=np.uint8))
+    cat = Image.open(cat_path).convert("RGB")
+    return cat, noise
+
+
+def test_identical_images_have_lpips_zero_and_clip_i_one(scorer, images):
+    cat, noise = images
+    for image in (cat, noise):
+        assert scorer.lpips(image, image.copy()) == pytest.approx(0.0, abs=1e-6)
+        assert scorer.clip_image(image, image.copy()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_different_images_are_apart(scorer, images):
+    cat, noise = images
+    assert scorer.lpips(cat, noise) > 0.01
+    assert scorer.clip_image(cat, noise) < 0.999
+    # a mild change is nearer than noise
+    darker = cat.point(lambda v: int(v * 0.9))
+    assert 0 < scorer.lpips(cat, darker) < scorer.lpips(cat, noise)
+
+
+def test_batched_calls_match_single_calls(scorer, images):
+    cat, noise = images
+    batched = scorer.lpips([cat, noise], [noise, noise])
+    assert batched == pytest.approx([scorer.lpips(cat, noise), 0.0], abs=1e-5)
+    texts = ["A photo of a cat.", "Static noise."]
+    assert scorer.clip_text([cat, noise], texts) == pytest.approx(
+        [scorer.clip_text(cat, texts[0]), scorer.clip_text(noise, texts[1])], abs=1e-5)
+
+
+def test_score_reports_source_and_target_metrics(scorer, images):
+    cat, noise = images
+    without = scorer.score(cat, noise, "A photo of a cat.")
+    assert set(without) == {"source_lpips", "source_clip_i", "clip_score", "clip_score_cosine"}
+    assert without["source_lpips"] == pytest.approx(scorer.lpips(cat, noise), abs=1e-5)
+    with_target = scorer.score(cat, noise, "A photo of a cat.", target=noise)
+    assert with_target["target_lpips"] == pytest.approx(0.0, abs=1e-6)
+    assert with_target["target_clip_i"] == pytest.approx(1.0, abs=1e-5)
+    assert with_target["source_lpips"] == pytest.approx(without["source_lpips"], abs=1e-6)
+
+
+def test_clip_score_scale_multiplies_the_cosine(scorer, images):
+    cat, _ = images
+    scaled = Scorer.from_preset("tiny", clip_score_scale=2.5)
+    raw = scorer.score(cat, cat, "A photo of a cat.")
+    result = scaled.score(cat, cat, "A photo of a cat.")
+    assert result["clip_score_cosine"] == pytest.approx(raw["clip_score_cosine"], abs=1e-6)
+    assert result["clip_score"] == pytest.approx(2.5 * raw["clip_score"], abs=1e-6)
+
+
+def test_lpips_sees_512_pixels_in_minus_one_to_one(scorer):
+    batch = scorer._to_lpips_tensor([Image.new("RGB", (40, 30), (0, 0, 0)), Image.new("RGB", (700, 700), (255, 255, 255))])
+    assert tuple(batch.shape) == (2, 3, 512, 512)
+    assert batch[0].min().item() == -1.0 and batch[1].max().item() == 1.0
+
+
+def test_paper_preset_uses_vit_b_32_and_loads_nothing_up_front():
+    scorer = Scorer.from_preset("paper")  # no download happens here: models load on first use
+    assert scorer.config()["clip_model"] == "ViT-B-32" and scorer.config()["clip_pretrained"] == "openai"
+    assert scorer.config()["lpips_backbone"] == "imagenet" and scorer.clip_score_scale == 1.0
+
+
+def test_mismatched_inputs_are_user_errors(scorer, images):
+    cat, noise = images
+    with pytest.raises(F2FError, match="pairs"):
+        scorer.lpips([cat, noise], [cat])
+    with pytest.raises(F2FError, match="one caption per image"):
+        scorer.clip_text([cat, noise], ["only one"])
+    with pytest.raises(F2FError, match="backbone"):
+        Scorer(lpips_backbone="vgg-ish")
