@@ -21,7 +21,7 @@ from .presets import TINY_NOTICE, Preset, get_preset
 from .records import library_versions
 from .results import EditResult
 from .selection import make_selector
-from .video import CogVideoXGenerator, check_num_frames
+from .video import CogVideoXGenerator, Levers, check_num_frames
 
 
 class Frame2Frame:
@@ -60,7 +60,7 @@ class Frame2Frame:
             clip={"model_name": preset.clip_model, "pretrained": preset.clip_pretrained, "device": device},
         )
         generator = CogVideoXGenerator.from_pretrained(
-            preset.video_model, canvas=preset.canvas, device=device, offload=preset.offload, progress=progress
+            preset.video_model, canvas=preset.canvas, device=device, progress=progress, levers=Levers.from_preset(preset)
         )
         return cls(generator, captioner_stage, selector_stage, preset)
 

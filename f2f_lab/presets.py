@@ -6,6 +6,14 @@ tiles), 512x512 output, VLM captions (B.1) and VLM frame selection (C.1).
 
 `tiny` runs the same classes with small random weights on a CPU in seconds. Its outputs
 are noise: it proves the plumbing, never the quality.
+
+Speed and memory presets (docs/PERFORMANCE.md; their levers are `video.Levers`):
+- `fast`: the paper's outputs (same frames, steps, guidance) with exact levers only: fused
+  QKV, cuDNN attention first, the transformer blocks compiled, cuDNN-tuned VAE convolutions.
+- `turbo`: approximate: `fast`'s kernels plus FasterCache and 30 steps instead of 50. The
+  video differs from the paper's; whether the edits are as good needs real weights (the
+  ablation notebook compares it with `paper` on the same seeds).
+- `lowvram`: the paper's outputs on a 24 GB GPU: model CPU offload, VAE tiling and slicing.
 """
 
 from __future__ import annotations
@@ -37,6 +45,15 @@ class Preset:
     clip_model: str = "ViT-B-32"
     clip_pretrained: str | None = "openai"
     offload: bool = False  # model CPU offload + VAE tiling, for GPUs under ~40 GB
+    # Speed and memory levers (video.Levers, docs/PERFORMANCE.md); all off = plain diffusers.
+    offload_mode: str = "model"  # with offload: "model", "sequential" or "group"
+    vae_tiling: bool = False
+    vae_slicing: bool = False
+    fuse_qkv: bool = False  # exact
+    attention_backend: str | None = None  # SDPA kernel order: "cudnn", "flash", "efficient", "math"
+    compile_transformer: bool = False  # torch.compile of each transformer block
+    cudnn_benchmark: bool = False  # cuDNN picks the fastest VAE convolutions
+    cache: str | None = None  # approximate: "faster", "pab" or "first_block"
 
     @property
     def is_tiny(self) -> bool:
@@ -59,9 +76,24 @@ PRESETS: dict[str, Preset] = {
         num_frames=17,  # CogVideoX's VAE needs 8k+1 frames; 17 gives 4 tiles
         num_inference_steps=4,
         captioner="template",
-        selector="last",
+        selector="clip",
         clip_model="tiny",
         clip_pretrained=None,
+    ),
+    "fast": Preset(
+        name="fast", fuse_qkv=True, attention_backend="cudnn", compile_transformer=True, cudnn_benchmark=True
+    ),
+    "turbo": Preset(
+        name="turbo",
+        num_inference_steps=30,  # approximate: fewer steps than the paper's 50
+        cache="faster",  # approximate: FasterCache, diffusers' documented CogVideoX-5b settings
+        fuse_qkv=True,
+        attention_backend="cudnn",
+        cudnn_benchmark=True,
+    ),
+    "lowvram": Preset(
+        name="lowvram", offload=True, offload_mode="model", vae_tiling=True, vae_slicing=True,
+        fuse_qkv=True, attention_backend="cudnn",
     ),
 }
 
