@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from .captions import CAPTIONERS
+from .editors import METHODS
 from .errors import F2FError
 from .presets import PRESETS, TINY_NOTICE
 from .selection import SELECTORS
@@ -22,6 +23,7 @@ DEMO_TARGET = "A photo of a cat yawning."
 
 def _add_edit_options(parser: argparse.ArgumentParser, preset_default: str) -> None:
     parser.add_argument("--preset", default=preset_default, choices=sorted(PRESETS), help="model ids and numbers (default: %(default)s)")
+    parser.add_argument("--method", default="f2f", choices=METHODS, help="Frame2Frame or a single-step baseline editor (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the video's noise (default: 0)")
     parser.add_argument("--seeds", type=int, nargs="+", help="several seeds, one run folder each (seed-N)")
     parser.add_argument("--captioner", choices=CAPTIONERS, help="temporal caption source (default: the preset's)")
@@ -49,7 +51,35 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="edit a bundled sample image and write a report")
     demo.add_argument("--out", default="runs/demo", help="run folder (default: %(default)s)")
     _add_edit_options(demo, "tiny")
+
+    from .bench.commands import add_bench_commands
+
+    add_bench_commands(commands)
+
+    from .manifold.cli import add_manifold_commands
+
+    add_manifold_commands(commands)
     return parser
+
+
+def _run_baseline(args, image, target: str, seeds: list[int], outs: list[Path]) -> list[Path]:
+    """A single-step baseline (f2f_lab.baselines) on the same image, target and seeds."""
+    from .editors import make_editor
+
+    f2f_only = {"--captioner": args.captioner, "--caption": args.caption, "--selector": args.selector,
+                "--frames": args.num_frames, "--vlm-model": args.vlm_model, "--vlm-base-url": args.vlm_base_url}
+    given = [flag for flag, value in f2f_only.items() if value is not None]
+    if given:
+        raise F2FError(f"{', '.join(given)} only apply to --method f2f; {args.method} edits from the target caption alone.")
+    start = time.perf_counter()
+    editor = make_editor(args.method, args.preset, device=args.device, offload=args.offload,
+                         num_inference_steps=args.num_inference_steps)
+    print(f"models ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    for folder, seed in zip(outs, seeds):
+        result = editor.edit(image, target, seed=seed)
+        result.save(folder, overwrite=args.overwrite)
+        print(f"seed {seed}: {args.method} -> {folder}")
+    return outs
 
 
 def run_edit(args, image, target: str, out: Path) -> list[Path]:
@@ -67,6 +97,8 @@ def run_edit(args, image, target: str, out: Path) -> list[Path]:
         check_writable(folder, args.overwrite)
     if args.preset == "tiny":
         print(TINY_NOTICE, file=sys.stderr)
+    if args.method != "f2f":
+        return _run_baseline(args, image, target, seeds, outs)
     start = time.perf_counter()
     vlm_options = {"base_url": args.vlm_base_url} if args.vlm_base_url else {}
     editor = Frame2Frame.from_preset(
@@ -91,10 +123,18 @@ def main(argv: list[str] | None = None) -> int:
             run_edit(args, args.image, args.target, out)
         elif args.command == "demo":
             outs = run_edit(args, DEMO_IMAGE, DEMO_TARGET, Path(args.out))
-            for folder in outs:
+            for folder in outs if args.method == "f2f" else []:  # baselines write no report
                 print(f"report: {folder / 'report.html'}")
             if args.preset == "tiny":
                 print(TINY_NOTICE)
+        elif args.command == "bench":
+            from .bench.commands import run_bench_command
+
+            return run_bench_command(args)
+        elif args.command == "manifold":
+            from .manifold.cli import run_manifold
+
+            run_manifold(args)
     except F2FError as exc:
         print(f"f2f: error: {exc}", file=sys.stderr)
         return 2
