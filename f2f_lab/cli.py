@@ -14,10 +14,10 @@ from .captions import CAPTIONERS
 from .editors import METHODS
 from .errors import F2FError
 from .presets import PRESETS, TINY_NOTICE
+from .samples import SAMPLES_DIR
 from .selection import SELECTORS
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
-DEMO_IMAGE = SAMPLES / "cat.jpg"
+DEMO_IMAGE = SAMPLES_DIR / "cat.jpg"
 DEMO_TARGET = "A photo of a cat yawning."
 
 
@@ -110,7 +110,8 @@ def run_edit(args, image, target: str, out: Path) -> list[Path]:
     results = editor.edit_seeds(image, target, seeds, caption=args.caption)
     for folder, result in zip(outs, results):
         result.save(folder, overwrite=args.overwrite)
-        print(f"seed {result.seed}: frame {result.index} of {len(result.frames)} -> {folder}")
+        chosen = "kept the source (no frame completes the edit)" if result.index == 0 else f"frame {result.index} of {len(result.frames)}"
+        print(f"seed {result.seed}: {chosen} -> {folder}")
         print(f"  temporal caption: {result.caption}")
     return outs
 

@@ -30,7 +30,10 @@ def render_report(result) -> str:
         metric_rows = "<h2>Metrics</h2><table>" + "".join(
             f"<tr><td>{escape(k)}</td><td>{v:.3f}</td></tr>" for k, v in result.metrics.items()
         ) + "</table>"
-    chosen = "the source (no frame completes the edit)" if result.index == 0 else f"frame {result.index}"
+    if result.index == 0:
+        chosen, verdict = "the source", f"none of the {len(result.frames)} frames completes the edit, so the source is kept"
+    else:
+        chosen, verdict = f"frame {result.index}", f"frame {result.index} of {len(result.frames)}"
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>Frame2Frame edit: {escape(result.target)}</title>
 <style>{_STYLE}</style></head><body>
@@ -38,15 +41,15 @@ def render_report(result) -> str:
 {notice}
 <p><b>Target caption:</b> {escape(result.target)}<br>
 <b>Temporal caption</b> ({escape(str(record.get("caption", {}).get("captioner", "")))}): {escape(result.caption)}<br>
-<b>Chosen:</b> {escape(chosen)} of {len(result.frames)}, by the {escape(str(selection.get("selector", "")))} selector;
+<b>Chosen:</b> {escape(verdict)}, by the {escape(str(selection.get("selector", "")))} selector;
 seed {result.seed}; preset {escape(str(record.get("preset", {}).get("name", "")))}.</p>
 <div class="pair">
 <figure><img src="source.png" alt="source"><figcaption>Source</figcaption></figure>
 <figure><img src="edited.png" alt="edit"><figcaption>Edit ({escape(chosen)})</figcaption></figure>
 </div>
 <h2>The pathway</h2>
-<figure><img src="strip.png" alt="frame strip"><figcaption>Frame 0 and every {result.sample_every}th frame;
-the chosen one is outlined in orange. Full video: <a href="video.mp4">video.mp4</a>.</figcaption></figure>
+<figure><img src="strip.png" alt="frame strip"><figcaption>The source (0) and every {result.sample_every}th frame
+of the video; the chosen one is outlined in orange. Full video: <a href="video.mp4">video.mp4</a>.</figcaption></figure>
 <h2>What the selector saw</h2>
 <figure><img src="collage.png" alt="selection collage" style="max-width:600px"></figure>
 <h2>Timings</h2><table>{timing_rows}</table>

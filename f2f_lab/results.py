@@ -65,16 +65,20 @@ class EditResult:
         if not 0 <= index < len(self.frames):
             raise F2FError(f"Frame {index} does not exist; choose 0..{len(self.frames) - 1}.")
         record = copy.deepcopy(self.record)
-        record.setdefault("selection", {})
-        record["selection"] = {**record["selection"], "index": index, "selector": "manual", "previous_index": self.index}
-        return replace(self, index=index, record=record)
+        selection = {k: v for k, v in record.get("selection", {}).items() if k not in ("tile", "fallback")}
+        tile = index // self.sample_every if index and index % self.sample_every == 0 else None
+        record["selection"] = {**selection, "index": index, "tile": tile, "selector": "manual", "previous_index": self.index}
+        # The old scores describe the old frame; whoever shows metrics scores the new one again.
+        return replace(self, index=index, record=record, metrics=None)
 
     def strip(self, height: int = 128) -> Image.Image:
-        """Frame 0 and the selector's tiles, the chosen frame outlined."""
+        """The source (as 0) and the selector's tiles, the chosen one outlined."""
         indices = [0] + self.tile_indices
         if self.index not in indices:
             indices = sorted(indices + [self.index])
-        return strip(self.frames, indices=indices, chosen=self.index, height=height)
+        # Index 0 means "keep the source", so the strip shows the source there, not video frame 0.
+        frames = [self.source_output, *self.frames[1:]]
+        return strip(frames, indices=indices, chosen=self.index, height=height)
 
     def collage(self, tile_size: int = 256) -> Image.Image:
         """The selection collage of Sec. 3.3: the source above the numbered tiles."""

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # bump whenever a tiny model's configuration changes: old caches rebuild
 TEXT_MAX_LENGTH = 128  # the tiny transformer's text length (the real model's: 226 tokens)
 
 

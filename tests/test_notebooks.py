@@ -1,0 +1,69 @@
+"""Every notebook in notebooks/ runs top to bottom in tiny mode, as a user would run it.
+
+Each runs in a copy of the repository layout under a temporary folder (notebooks/ beside a
+link to data/), so run folders land there and the committed notebooks are never touched.
+The kernel inherits this process's environment: F2F_PRESET=tiny, HF_HUB_OFFLINE and
+F2F_CACHE (set in conftest.py).
+"""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from f2f_lab.presets import TINY_NOTICE
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+CELL_TIMEOUT_S = 300  # a cell of a tiny run takes seconds; this only catches a hang
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 4, [p.name for p in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_committed_clean_and_opens_with_purpose_and_parameters(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, f"{path.name}: clear outputs before committing"
+    first, params = notebook.cells[0], notebook.cells[1]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    assert params.cell_type == "code" and "F2F_PRESET" in params.source and "preset_banner(" in params.source
+
+
+def copy_layout(path: Path, root: Path) -> Path:
+    """notebooks/<name> and data/ under `root`, so relative paths work as in the repository."""
+    (root / "notebooks").mkdir(parents=True)
+    (root / "data").symlink_to(REPO / "data")
+    return Path(shutil.copy(path, root / "notebooks" / path.name))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_in_tiny_mode(path, tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("F2F_PRESET", "tiny")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    copy = copy_layout(path, tmp_path)
+    notebook = nbformat.read(copy, as_version=4)
+    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+                            resources={"metadata": {"path": str(copy.parent)}})
+    start = time.perf_counter()
+    client.execute()  # raises CellExecutionError on any error, naming the cell
+    seconds = time.perf_counter() - start
+    nbformat.write(notebook, copy)  # kept in the tmp folder for a look when something is off
+    print(f"{path.name}: {seconds:.1f} s")
+
+    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
+    assert not [out for out in outputs if out.output_type == "error"]
+    text = "\n".join(str(out.get("text", "")) + str(out.get("data", {}).get("text/plain", "")) for out in outputs)
+    assert TINY_NOTICE in text, "the tiny-mode banner must be shown"
+    last = notebook.cells[-1]
+    assert last.cell_type == "code" and last.outputs, "the story ends on something to look at"
