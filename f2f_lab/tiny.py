@@ -160,18 +160,26 @@ def write_tiny_clip_tokenizer(folder: Path, words: str = "a the of photo person 
     return folder
 
 
-def _build_flux(folder: Path) -> None:
+def tiny_clip_text(tokenizer_folder: Path):
+    """A CLIP tokenizer (written locally, no download) and a one-layer 32-d CLIP text encoder."""
     import torch
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-    tokenizer = CLIPTokenizer.from_pretrained(write_tiny_clip_tokenizer(folder / "_clip_tokenizer"), model_max_length=77)
+    tokenizer = CLIPTokenizer.from_pretrained(write_tiny_clip_tokenizer(tokenizer_folder), model_max_length=77)
     torch.manual_seed(0)
     text_encoder = CLIPTextModel(CLIPTextConfig(
         vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
         max_position_embeddings=77, projection_dim=32,
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     ))
+    return tokenizer, text_encoder
+
+
+def _build_flux(folder: Path) -> None:
+    import torch
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
+
+    tokenizer, text_encoder = tiny_clip_text(folder / "_clip_tokenizer")
     tokenizer_2, text_encoder_2 = tiny_t5()
     torch.manual_seed(0)
     # FLUX.1-dev's structure (double- and single-stream blocks, guidance embedding, 3-axis
@@ -212,15 +220,8 @@ def tiny_flux() -> Path:
 def _build_stable_diffusion(folder: Path) -> None:
     import torch
     from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-    tokenizer = CLIPTokenizer.from_pretrained(write_tiny_clip_tokenizer(folder / "_clip_tokenizer"), model_max_length=77)
-    torch.manual_seed(0)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
-        max_position_embeddings=77, projection_dim=32,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
-    ))
+    tokenizer, text_encoder = tiny_clip_text(folder / "_clip_tokenizer")
     torch.manual_seed(0)
     # Stable Diffusion 1.x's structure (three cross-attention levels above a plain one, so
     # cross-attention exists at 1/4 of the latent size, where LEDITS++ reads its masks), scaled down.
