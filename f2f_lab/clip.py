@@ -96,9 +96,12 @@ def load_clip(name: str = "ViT-B-32", pretrained: str | None = "openai", device:
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     model_name = f"local-dir:{tiny_clip_dir()}" if name == "tiny" else name
+    # OpenAI's CLIPs were trained with QuickGELU, but open_clip's "ViT-B-32" config builds plain
+    # GELU and (since 3.x) only warns when given the "openai" weights: ask for the tag's activation.
+    quick_gelu = name != "tiny" and bool(pretrained) and bool(open_clip.get_pretrained_cfg(name, pretrained).get("quick_gelu"))
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(
-            model_name, pretrained=None if name == "tiny" else pretrained, device=device
+            model_name, pretrained=None if name == "tiny" else pretrained, device=device, force_quick_gelu=quick_gelu
         )
         tokenizer = open_clip.get_tokenizer(model_name)
     except (OSError, RuntimeError, ValueError) as exc:

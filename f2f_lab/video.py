@@ -277,7 +277,8 @@ class CogVideoXGenerator:
             ) from None
         apply_levers(pipe, levers, device=device)
         pipe.set_progress_bar_config(disable=not progress, desc="video", leave=False)
-        loaded_from = pipe.config.get("_name_or_path")
+        # The pipeline keeps the hub id as given; its components keep the snapshot path (with the commit).
+        loaded_from = pipe.transformer.config.get("_name_or_path")
         return cls(pipe, model_id=model_id, device=device, revision=revision or revision_of(loaded_from), levers=levers)
 
     @property

@@ -86,3 +86,22 @@ def test_mismatched_inputs_are_user_errors(scorer, images):
         scorer.clip_text([cat, noise], ["only one"])
     with pytest.raises(F2FError, match="backbone"):
         Scorer(lpips_backbone="vgg-ish")
+
+
+def test_openai_clip_weights_get_the_quickgelu_they_were_trained_with(monkeypatch):
+    # open_clip 3.x builds "ViT-B-32" with plain GELU and only warns when given the "openai" weights.
+    import open_clip
+
+    from f2f_lab.clip import load_clip
+
+    seen = {}
+
+    def fake_create(model_name, **kwargs):
+        seen[model_name] = kwargs
+        raise RuntimeError("no download in tests")
+
+    monkeypatch.setattr(open_clip, "create_model_and_transforms", fake_create)
+    for pretrained in ("openai", "laion2b_s34b_b79k"):
+        with pytest.raises(F2FError):
+            load_clip("ViT-B-32", pretrained, "cpu")
+        assert seen["ViT-B-32"]["force_quick_gelu"] is (pretrained == "openai")

@@ -138,3 +138,19 @@ def test_paper_weights_offline_fail_with_a_way_out(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
     with pytest.raises(F2FError, match="--preset tiny"):
         CogVideoXGenerator.from_pretrained("THUDM/CogVideoX-5b-I2V", progress=False)
+
+
+def test_hub_load_records_the_snapshot_commit(tmp_path, monkeypatch):
+    # A hub id resolved from the local cache, as a real run does: the pipeline's own config keeps
+    # the hub id, so the commit has to be read off a component's snapshot path.
+    import shutil
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--someone--tiny-cog"
+    shutil.copytree(tiny_cogvideox_i2v((96, 64)), repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    generator = CogVideoXGenerator.from_pretrained("someone/tiny-cog", device="cpu", progress=False)
+    assert generator.revision == commit

@@ -145,7 +145,7 @@ def load_pipeline(pipeline_class, model_id: str, *, tiny_folder, device: str, to
     if offload:
         if not device.startswith("cuda"):
             raise F2FError("--offload moves models between CPU and GPU; it needs a CUDA GPU.")
-        pipe.enable_model_cpu_offload()
+        pipe.enable_model_cpu_offload(device=device)  # without it diffusers picks cuda:0, whatever `device` says
     else:
         pipe.to(device)
     pipe.set_progress_bar_config(disable=not progress, desc=description, leave=False)
@@ -246,7 +246,7 @@ class BaselineEditor:
             "prompts": prompts,
             "model": {
                 "id": model,
-                "revision": revision_of(self.pipe.config.get("_name_or_path")),
+                "revision": revision_of(self.pipe.vae.config.get("_name_or_path")),
                 "pipeline": type(self.pipe).__name__,
                 "scheduler": type(self.pipe.scheduler).__name__,
                 "device": self.device,

@@ -296,7 +296,7 @@ def generate_sets(
 
     if todo:
         pipe = _load_flux(settings, state.device, offload)
-        revision = revision_of(pipe.config.get("_name_or_path"))
+        revision = revision_of(pipe.transformer.config.get("_name_or_path"))
         bar = tqdm(todo, desc=f"FLUX images (process {state.process_index})" if state.num_processes > 1 else "FLUX images",
                    disable=not progress, unit="img")
         for k, p, i in bar:
