@@ -13,7 +13,7 @@ from pathlib import Path
 from .captions import CAPTIONERS
 from .editors import METHODS
 from .errors import F2FError
-from .presets import PRESETS, TINY_NOTICE
+from .presets import PRESETS, TINY_NOTICE, get_preset
 from .samples import SAMPLES_DIR
 from .selection import SELECTORS
 
@@ -84,14 +84,23 @@ def _run_baseline(args, image, target: str, seeds: list[int], outs: list[Path]) 
 
 def run_edit(args, image, target: str, out: Path) -> list[Path]:
     from .captions import check_caption
-    from .imaging import load_image
+    from .imaging import load_image, to_canvas
     from .pipeline import Frame2Frame
     from .results import check_writable
 
     # Everything a user can get wrong is checked before minutes of model loading.
     image = load_image(image)
+    to_canvas(image, get_preset(args.preset).canvas)  # an aspect ratio too extreme for the canvas fails here
     target = check_caption(target)
     seeds = args.seeds or [args.seed]
+    if len(set(seeds)) != len(seeds):
+        raise F2FError(f"--seeds repeats a seed ({' '.join(map(str, seeds))}); give each seed once.")
+    if any(not 0 <= seed < 2**63 for seed in seeds):
+        raise F2FError(f"Seeds must be integers from 0 to 2**63 - 1; got {' '.join(map(str, seeds))}.")
+    if args.num_inference_steps is not None and args.num_inference_steps < 1:
+        raise F2FError(f"--steps {args.num_inference_steps}: use at least 1 denoising step (paper: 50).")
+    if args.caption is not None:
+        check_caption(args.caption, "temporal caption (--caption)")
     outs = [out] if len(seeds) == 1 else [out / f"seed-{seed}" for seed in seeds]
     for folder in outs:  # never lose an earlier run
         check_writable(folder, args.overwrite)

@@ -301,3 +301,36 @@ def test_posedit_run_gives_table_2_with_target_metrics_and_gt_row(utd_mhad_dir, 
     assert ours["Target LPIPS ↓"] == pytest.approx(np.mean([r[0]["metrics"]["target_lpips"] for r in runner.collect_records(out).values()]))
     csv_path, md_path = tables.write_table(table, out)
     assert "Table 2: PosEdit" in md_path.read_text(encoding="utf-8") and csv_path.is_file()
+
+
+def test_malformed_task_lists_are_user_errors(tedbench_dir, tmp_path):
+    (tedbench_dir / "input_list.json").write_text(json.dumps([{"img_name": "dog.png", "target_text": None}]))
+    with pytest.raises(F2FError, match="needs 'img_name' and 'target_text'"):
+        tedbench.load(tedbench_dir)
+    root = tmp_path / "posedit"
+    (root / "images").mkdir(parents=True)
+    for bad in ({"id": 5}, {"target_text": None}):
+        entry = {"id": "squat_s1", "source": "images/a.png", "target_image": "images/b.png", "target_text": "A squat.", **bad}
+        (root / "tasks.json").write_text(json.dumps({"tasks": [entry]}))
+        with pytest.raises(F2FError, match="Task 0 of"):
+            posedit.load(root)
+
+
+def test_a_changed_task_list_is_refused_not_resumed_with_stale_results(tedbench_dir, tmp_path, small_scorer):
+    out = tmp_path / "run"
+    run_benchmark(tedbench.load(tedbench_dir)[:1], out, benchmark="tedbench", method="mirror", preset="tiny", seeds=[0],
+                  editor=MirrorEditor(), scorer=small_scorer, slot=ProcessSlot(), progress=False)
+    entries = json.loads((tedbench_dir / "input_list.json").read_text())
+    entries[0]["target_text"] = "A photo of a dog yawning."
+    (tedbench_dir / "input_list.json").write_text(json.dumps(entries))
+    editor = MirrorEditor()
+    with pytest.raises(F2FError, match="task list changed"):
+        run_benchmark(tedbench.load(tedbench_dir)[:1], out, benchmark="tedbench", method="mirror", preset="tiny", seeds=[0],
+                      editor=editor, scorer=small_scorer, slot=ProcessSlot(), progress=False)
+    assert editor.calls == 0
+
+
+def test_zero_steps_is_a_user_error(tedbench_dir, tmp_path, capsys):
+    assert main(["bench", "tedbench", "--data", str(tedbench_dir), "--out", str(tmp_path / "run"), "--preset", "tiny",
+                 "--steps", "0", "--no-progress"]) == 2
+    assert "--steps 0" in capsys.readouterr().err

@@ -82,6 +82,11 @@ def test_too_small_image(tmp_path):
     assert_user_error(f2f("edit", tmp_path / "dot.png", "A cat.", *FAST), "at least 16")
 
 
+def test_extreme_aspect_ratio_is_refused_before_loading(tmp_path):
+    Image.new("RGB", (3000, 20)).save(tmp_path / "sliver.png")
+    assert_user_error(f2f("edit", tmp_path / "sliver.png", "A cat.", *FAST), "aspect ratio")
+
+
 def test_empty_caption(cat_path):
     assert_user_error(f2f("edit", cat_path, "  ", *FAST), "empty")
 
@@ -112,3 +117,15 @@ def test_several_seeds_get_a_folder_each(cat_path, tmp_path):
     proc = f2f("edit", cat_path, "A photo of a cat yawning.", *FAST, "--seeds", "0", "1", "--out", tmp_path / "run")
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "run" / "seed-0" / "edited.png").exists() and (tmp_path / "run" / "seed-1" / "edited.png").exists()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--steps", "0"], "--steps 0"),
+    (["--seeds", "1", "1"], "repeats a seed"),
+    (["--seed", "99999999999999999999"], "2**63"),
+    (["--caption", " "], "--caption"),
+])
+def test_bad_numbers_and_captions_fail_before_loading_models(cat_path, tmp_path, args, fragment):
+    proc = f2f("edit", cat_path, "A cat.", "--preset", "tiny", "--frames", "9", *args, "--out", tmp_path / "run")
+    assert_user_error(proc, fragment)
+    assert "models ready" not in proc.stderr and not (tmp_path / "run").exists()

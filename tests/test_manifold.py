@@ -309,3 +309,26 @@ def test_f2f_path_keeps_every_frame_and_is_cached(tiny_editor, tmp_path):
     again = f2f_path(source, "tiny", cache=tmp_path, editor=MustNotRun())
     assert again.chosen == path.chosen and len(again.frames) == len(path.frames)
     assert np.array_equal(np.asarray(again.frames[-1]), np.asarray(path.frames[-1]))
+
+
+def test_damaged_sets_files_and_bad_numbers_are_user_errors(tmp_path, capsys):
+    from f2f_lab.cli import main
+
+    with pytest.raises(F2FError, match="--steps 0"):
+        generate_sets(tmp_path / "s", TWO_SETS, n=1, model="tiny", size=32, num_inference_steps=0, progress=False)
+    (tmp_path / "sets.json").write_text("{")
+    with pytest.raises(F2FError, match="damaged"):
+        load_sets(tmp_path)
+    with pytest.raises(F2FError, match="damaged"):
+        generate_sets(tmp_path, TWO_SETS, n=1, model="tiny", size=32, progress=False)
+    (tmp_path / "sets.json").write_text(json.dumps({"prompts": [{"key": "ai", "label": "AI", "prompt": "x", "colour": "#000"}]}))
+    (tmp_path / "kept.json").write_text("[")
+    with pytest.raises(F2FError, match="hand filter"):
+        load_sets(tmp_path).files("ai")
+    # an earlier figure is kept unless --overwrite
+    out = tmp_path / "plot"
+    out.mkdir()
+    (out / "measures.json").write_text("{}")
+    (tmp_path / "kept.json").unlink()
+    assert main(["manifold", "plot", "--sets", str(tmp_path), "--preset", "tiny", "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err and (out / "measures.json").read_text() == "{}"

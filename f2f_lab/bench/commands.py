@@ -119,6 +119,8 @@ def _run(args, benchmark: str, tasks, task_captions: bool) -> int:
 
     if args.seeds < 1 or (args.limit is not None and args.limit < 1):
         raise F2FError("--seeds and --limit must be at least 1.")
+    if args.num_inference_steps is not None and args.num_inference_steps < 1:
+        raise F2FError(f"--steps {args.num_inference_steps}: use at least 1 denoising step (paper: 50).")
     tasks = tasks[: args.limit] if args.limit else tasks
     out = Path(args.out) if args.out else Path("runs") / "bench" / benchmark / f"{args.method}-{args.preset}"
     if args.preset == "tiny":

@@ -207,6 +207,11 @@ def load(root: str | Path) -> list[BenchTask]:
     entries = data.get("tasks") if isinstance(data, dict) else None
     if not entries:
         raise F2FError(f"'{root / 'tasks.json'}' holds no tasks. Rebuild PosEdit from UTD-MHAD.")
+    for position, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) and entry[k].strip()
+                                                  for k in ("id", "source", "target_image", "target_text")):
+            raise F2FError(f"Task {position} of '{root / 'tasks.json'}' needs text 'id', 'source', 'target_image' and "
+                           f"'target_text': {entry!r}. Rebuild PosEdit from UTD-MHAD.")
     try:
         tasks = [_task(root, entry) for entry in entries]
     except (KeyError, TypeError) as exc:

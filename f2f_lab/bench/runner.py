@@ -199,6 +199,21 @@ def check_run_config(out: Path, config: dict) -> None:
         raise F2FError(f"'{out}' holds a different run ({details}). Choose another --out to keep both.")
 
 
+def _check_task_unchanged(out: Path, task: BenchTask) -> None:
+    """Refuse to resume a task whose target caption changed: its results would be stale."""
+    earlier = []
+    try:
+        earlier.append(json.loads((out / task.id / "reference.json").read_text(encoding="utf-8"))["task"]["target_text"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    for folder in (out / task.id).glob("seed-*"):
+        earlier.append(((read_finished(folder) or {}).get("bench") or {}).get("target_text"))
+    for text in earlier:
+        if text is not None and text != task.target_text:
+            raise F2FError(f"'{out / task.id}' holds results for the target \"{text}\", but task '{task.id}' now reads "
+                           f"\"{task.target_text}\". The task list changed; choose another --out to keep both.")
+
+
 def _reference(task: BenchTask, task_dir: Path, scorer, source) -> None:
     """reference.json: the metrics of keeping the source, and of the ground truth (PosEdit)."""
     path = task_dir / "reference.json"
@@ -331,6 +346,8 @@ def run_benchmark(
     start = time.perf_counter()
     items = plan_items(tasks, seeds)
     mine = split_items(items, slot.index, slot.count)
+    for task in tasks:
+        _check_task_unchanged(out, task)
     todo = [item for item in mine if read_finished(item_folder(out, item)) is None]
     if todo and editor is None:
         from ..editors import make_editor

@@ -614,6 +614,10 @@ def measure_speed(
     if tiny_models:
         spec = on_tiny_models(spec)
     spec = spec.with_options(num_frames=num_frames, num_inference_steps=num_inference_steps, **overrides)
+    for name in ("num_frames", "num_inference_steps"):
+        value = getattr(spec, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise F2FError(f"{name} must be a whole number of at least 1; got {value!r}.")
     check_num_frames(spec.num_frames)
     device = device or default_device()
     notes: list[str] = []

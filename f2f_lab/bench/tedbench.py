@@ -36,7 +36,8 @@ def load(root: str | Path) -> list[BenchTask]:
         raise F2FError(f"'{root / 'input_list.json'}' should be a non-empty list of {{img_name, target_text}} objects.")
     tasks = []
     for position, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not entry.get("img_name") or not str(entry.get("target_text", "")).strip():
+        if (not isinstance(entry, dict) or not isinstance(entry.get("img_name"), str) or not entry["img_name"].strip()
+                or not isinstance(entry.get("target_text"), str) or not entry["target_text"].strip()):
             raise F2FError(f"Entry {position} of '{root / 'input_list.json'}' needs 'img_name' and 'target_text': {entry!r}.")
         name = str(entry["img_name"])
         tasks.append(BenchTask(

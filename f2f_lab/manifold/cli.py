@@ -39,6 +39,7 @@ def add_manifold_commands(subparsers) -> argparse.ArgumentParser:
     plot.add_argument("--source-index", type=int, default=0, help="which kept image of the AI set to edit (default: 0)")
     plot.add_argument("--seed", type=int, default=0, help="video seed (default: 0)")
     plot.add_argument("--single-step", default="ledits", help="single-step editor for the comparison point, or 'none'")
+    plot.add_argument("--overwrite", action="store_true", help="replace the figure and measures of an earlier plot in --out")
     return manifold
 
 
@@ -69,6 +70,10 @@ def run_manifold(args) -> None:
         return
 
     preset = get_preset(args.preset)
+    if args.manifold_command == "plot":  # never lose an earlier figure
+        from ..results import check_writable
+
+        check_writable(args.out, args.overwrite, files=("manifold.png", "manifold.svg", "measures.json", "measures.md"))
     if preset.is_tiny:
         print(TINY_NOTICE, file=sys.stderr)
     sets = load_sets(args.sets)

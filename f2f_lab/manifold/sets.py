@@ -152,7 +152,7 @@ class ImageSets:
         path = self.root / FILTER_FILE
         if not path.exists():
             return {"kept": {}, "rejected": {}}
-        data = json.loads(path.read_text())
+        data = _read_json(path, "hand filter")
         return {"kept": data.get("kept", {}), "rejected": data.get("rejected", {})}
 
     def save_filter(self, rejected: Mapping[str, Iterable[str]]) -> Path:
@@ -207,8 +207,23 @@ def load_sets(root: str | Path) -> ImageSets:
     path = root / SETS_FILE
     if not path.exists():
         raise F2FError(f"No image sets at '{root}' (no {SETS_FILE}). Make them with `f2f manifold sets --out {root}`.")
-    record = json.loads(path.read_text())
-    return ImageSets(root, [SetPrompt(**p) for p in record["prompts"]], record)
+    record = _read_json(path, "sets record")
+    try:
+        return ImageSets(root, [SetPrompt(**p) for p in record["prompts"]], record)
+    except (KeyError, TypeError):
+        raise F2FError(f"'{path}' lists no readable prompts; it was edited or damaged. "
+                       "Restore it, or make the sets again in another folder.") from None
+
+
+def _read_json(path: Path, what: str) -> dict:
+    """A JSON object file of a sets folder, or F2FError naming the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise F2FError(f"Cannot read the {what} '{path}' ({exc}); it was edited or damaged. Fix or remove it.") from None
+    if not isinstance(data, dict):
+        raise F2FError(f"The {what} '{path}' should hold a JSON object; it was edited or damaged. Fix or remove it.")
+    return data
 
 
 def _load_flux(settings: FluxSettings, device, offload: bool):
@@ -273,6 +288,10 @@ def generate_sets(
     if not 1 <= n <= SEED_STRIDE:
         raise F2FError(f"n={n} images per set; use 1 to {SEED_STRIDE}.")
     base = flux_settings(model)
+    if num_inference_steps is not None and num_inference_steps < 1:
+        raise F2FError(f"--steps {num_inference_steps}: use at least 1 denoising step.")
+    if size is not None and size < 16:
+        raise F2FError(f"--size {size}: use a multiple of 16 of at least 16.")
     settings = FluxSettings(
         base.model, num_inference_steps or base.num_inference_steps,
         base.guidance_scale if guidance_scale is None else guidance_scale, size or base.size, base.max_sequence_length,
@@ -326,7 +345,7 @@ def generate_sets(
 
 def _recorded_n(out: Path) -> int:
     path = out / SETS_FILE
-    return json.loads(path.read_text()).get("n", 0) if path.exists() else 0
+    return _read_json(path, "sets record").get("n", 0) if path.exists() else 0
 
 
 def _check_same_sets(out: Path, shared: dict) -> None:
@@ -334,7 +353,7 @@ def _check_same_sets(out: Path, shared: dict) -> None:
     path = out / SETS_FILE
     if not path.exists():
         return
-    before = json.loads(path.read_text())
+    before = _read_json(path, "sets record")
     changed = [k for k in shared if before.get(k) != shared[k]]
     if changed:
         raise F2FError(
