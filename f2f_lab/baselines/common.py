@@ -198,12 +198,13 @@ class BaselineEditor:
         settings = with_options(base, **overrides)
         device = device or default_device()
         offload = preset.offload if offload is None else offload
-        return cls.from_settings(settings, device=device, offload=bool(offload), progress=progress,
-                                 torch_dtype=torch_dtype, output_size=preset.output_size, is_tiny=preset.is_tiny)
+        pipe = cls.load_pipe(settings, device=device, offload=bool(offload), progress=progress, torch_dtype=torch_dtype)
+        return cls(pipe, settings, device=device, offload=bool(offload), output_size=preset.output_size,
+                   is_tiny=preset.is_tiny, progress=progress)
 
     @classmethod
-    def from_settings(cls, settings, *, device: str, offload: bool, progress: bool, torch_dtype, output_size: int,
-                      is_tiny: bool):
+    def load_pipe(cls, settings, *, device: str, offload: bool, progress: bool, torch_dtype):
+        """The editor's diffusers pipeline, loaded and placed (each editor says which and how)."""
         raise NotImplementedError
 
     # -- shared steps of `edit` -------------------------------------------------------------

@@ -117,7 +117,7 @@ class FlowEditEditor(BaselineEditor):
     size_multiple = 16  # VAE 8x, then 2x2 patches
 
     @classmethod
-    def from_settings(cls, settings, *, device, offload, progress, torch_dtype, output_size, is_tiny):
+    def load_pipe(cls, settings, *, device, offload, progress, torch_dtype):
         import torch
         from diffusers import FluxPipeline
 
@@ -127,8 +127,7 @@ class FlowEditEditor(BaselineEditor):
             torch_dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
         pipe = load_pipeline(FluxPipeline, settings.model, tiny_folder=tiny_flux, device=device,
                              torch_dtype=torch_dtype, offload=offload, progress=progress, description="FlowEdit")
-        return cls(pipe, settings, device=device, offload=offload, output_size=output_size, is_tiny=is_tiny,
-                   progress=progress)
+        return pipe
 
     def edit(
         self,

@@ -62,7 +62,7 @@ class SDEditEditor(BaselineEditor):
     size_multiple = 8
 
     @classmethod
-    def from_settings(cls, settings, *, device, offload, progress, torch_dtype, output_size, is_tiny):
+    def load_pipe(cls, settings, *, device, offload, progress, torch_dtype):
         from diffusers import StableDiffusionImg2ImgPipeline
 
         pipe = load_pipeline(
@@ -70,8 +70,7 @@ class SDEditEditor(BaselineEditor):
             torch_dtype=_sd_dtype(device, torch_dtype), offload=offload, progress=progress, description="SDEdit",
             safety_checker=None, requires_safety_checker=False,
         )
-        return cls(pipe, settings, device=device, offload=offload, output_size=output_size, is_tiny=is_tiny,
-                   progress=progress)
+        return pipe
 
     def edit(
         self,
@@ -142,7 +141,7 @@ class LeditsEditor(BaselineEditor):
     min_side = 64  # its masks read cross-attention at 1/32 of the image: at least 2 x 2 cells
 
     @classmethod
-    def from_settings(cls, settings, *, device, offload, progress, torch_dtype, output_size, is_tiny):
+    def load_pipe(cls, settings, *, device, offload, progress, torch_dtype):
         from diffusers import DPMSolverMultistepScheduler, LEditsPPPipelineStableDiffusion
 
         pipe = load_pipeline(
@@ -152,8 +151,7 @@ class LeditsEditor(BaselineEditor):
             # The solver LEDITS++'s inversion is derived for (the pipeline would switch to it itself).
             scheduler=(DPMSolverMultistepScheduler, {"algorithm_type": "sde-dpmsolver++", "solver_order": 2}),
         )
-        return cls(pipe, settings, device=device, offload=offload, output_size=output_size, is_tiny=is_tiny,
-                   progress=progress)
+        return pipe
 
     def edit(
         self,
@@ -242,7 +240,7 @@ class Pix2PixZeroEditor(BaselineEditor):
     size_multiple = 8
 
     @classmethod
-    def from_settings(cls, settings, *, device, offload, progress, torch_dtype, output_size, is_tiny):
+    def load_pipe(cls, settings, *, device, offload, progress, torch_dtype):
         from diffusers import DDIMInverseScheduler, DDIMScheduler, StableDiffusionPix2PixZeroPipeline
 
         pipe = load_pipeline(
@@ -253,8 +251,7 @@ class Pix2PixZeroEditor(BaselineEditor):
         )
         pipe.scheduler = DDIMScheduler.from_config(pipe.scheduler.config)
         pipe.inverse_scheduler = DDIMInverseScheduler.from_config(pipe.scheduler.config)
-        return cls(pipe, settings, device=device, offload=offload, output_size=output_size, is_tiny=is_tiny,
-                   progress=progress)
+        return pipe
 
     def edit(
         self,

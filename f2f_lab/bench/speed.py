@@ -425,7 +425,8 @@ class SpeedReport:
             lines.append(f"denoising steps: {len(steps)}, median {_fmt_seconds(statistics.median(steps))} s, "
                          f"first {_fmt_seconds(steps[0])} s")
         lines += [_flops_line(self.flops), _memory_line(self.memory),
-                  f"load {self.load_seconds:.2f} s, warm-up edits {', '.join(f'{s:.2f}' for s in self.warmup_seconds) or 'none'} s"]
+                  f"load {self.load_seconds:.2f} s, warm-up edits "
+                  + (", ".join(f"{s:.2f}" for s in self.warmup_seconds) + " s" if self.warmup_seconds else "none")]
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 
