@@ -1,7 +1,6 @@
 """f2f_lab: Frame2Frame image editing through video generation (arXiv 2411.16819)."""
 
-__version__ = "0.1.0"
-
+from .version import __version__  # noqa: F401
 from .errors import F2FError  # noqa: E402
 from .pipeline import Frame2Frame  # noqa: E402
 from .presets import PRESETS, Preset, get_preset  # noqa: E402

@@ -19,11 +19,8 @@ from pathlib import Path
 from typing import Mapping
 
 from .bench.tables import QUOTED_DIGITS, BenchTable, measured_rows
-from .captions import make_captioner
 from .errors import F2FError
 from .pipeline import Frame2Frame
-from .selection import make_selector
-from .video import check_num_frames
 
 # Quoted from the paper (Table S4, TEdBench, best of 15 seeds).
 PAPER_TABLE_S4 = [
@@ -40,20 +37,18 @@ METRICS = [("source_lpips", "Source LPIPS ↓"), ("source_clip_i", "Source CLIP-
 
 def variant(editor: Frame2Frame, *, captioner: str | None = None, selector: str | None = None,
             device: str | None = None, **preset_fields) -> Frame2Frame:
-    """`editor` with another captioner, selector or preset numbers, sharing its video model.
+    """`editor` with another captioner, selector or preset numbers, sharing its video model and VLM client.
 
     Example: `variant(editor, captioner="target")`, `variant(editor, num_frames=33)`.
     """
     preset = editor.preset.with_options(captioner=captioner, selector=selector, **preset_fields)
-    check_num_frames(preset.num_frames)
     if preset.canvas != editor.preset.canvas or preset.video_model != editor.preset.video_model:
         raise F2FError("A variant shares the video model, so it cannot change video_model or canvas; build a new editor.")
-    captioner_stage = editor.captioner if captioner is None else make_captioner(captioner, model=preset.vlm_model)
-    selector_stage = editor.selector if selector is None else make_selector(
-        selector, vlm={"model": preset.vlm_model},
-        clip={"model_name": preset.clip_model, "pretrained": preset.clip_pretrained, "device": device},
+    # Stages that do not change stay the editor's own (no second CLIP load, same options).
+    return Frame2Frame.from_preset(
+        preset, device=device, vlm=editor.vlm, generator=editor.generator,
+        captioner=editor.captioner if captioner is None else None, selector=editor.selector if selector is None else None,
     )
-    return Frame2Frame(editor.generator, captioner_stage, selector_stage, preset)
 
 
 def run_ablation(editor: Frame2Frame, tasks, out: str | Path, variants: Mapping[str, dict], *, seeds,

@@ -22,9 +22,10 @@ from typing import Any
 from PIL import Image
 
 from .errors import F2FError
+from .resources import data_path
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-ICL_EXAMPLES = DATA / "icl_examples.json"
+DATA = data_path()
+ICL_EXAMPLES = data_path("icl_examples.json")
 
 # The paper's instruction for temporal editing captions, verbatim (appendix B.1, arXiv
 # 2411.16819); CAPTION is replaced by the target caption.
@@ -103,12 +104,12 @@ class ICLExample:
 
 
 def load_icl_examples(path: str | Path = ICL_EXAMPLES) -> list[ICLExample]:
-    """The examples of a JSON file like data/icl_examples.json; image paths are relative to the file."""
+    """The examples of a JSON file like f2f_lab/data/icl_examples.json; image paths are relative to the file."""
     path = Path(path)
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))["examples"]
     except FileNotFoundError:
-        raise F2FError(f"No in-context examples at '{path}'. Restore data/icl_examples.json from the repository.") from None
+        raise F2FError(f"No in-context examples at '{path}'. Reinstall f2f_lab (the file ships inside the package, f2f_lab/data/icl_examples.json).") from None
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise F2FError(f"'{path}' is not an examples file ({type(exc).__name__}: {exc}); it needs an \"examples\" list.") from None
     examples = []
@@ -185,7 +186,7 @@ class VLMCaptioner:
         client: a `VLMClient`; when None one is built from `client_options` (model, api_key,
             base_url, timeout, max_retries, temperature, max_tokens), which raises F2FError
             right away when no key or base URL is configured.
-        icl_examples: a JSON file like data/icl_examples.json (the default), or a list of
+        icl_examples: a JSON file like f2f_lab/data/icl_examples.json (the default), or a list of
             `ICLExample`.
         image_max_side: the source image is shrunk to fit this many pixels before sending.
         image_format: "JPEG" or "PNG" for the data URLs.
@@ -257,20 +258,20 @@ class VLMCaptioner:
 
 
 CAPTIONERS = ("vlm", "template", "target")
-# Options meant for the selector; the pipeline hands both stages the same VLM options.
-_SELECTOR_ONLY = ("fallback", "tile_size")
 
 
-def make_captioner(name: str, **vlm_options):
+def make_captioner(name: str, *, client=None, **options):
     """Build a captioner by name: "vlm" (B.1 with in-context examples), "template" or "target".
 
-    `vlm_options` go to `VLMCaptioner` (model, base_url, api_key, timeout, ...) and are
-    ignored by the other captioners.
+    client: the VLM client of a "vlm" captioner (shared with the selector); without one,
+    `options` may carry the client's settings too (model, base_url, api_key, ...).
+    options: `VLMCaptioner` options (icl_examples, image_max_side, image_format); the other
+    captioners take none.
     """
-    if name == "template":
-        return TemplateCaptioner()
-    if name == "target":
-        return TargetCaptioner()
     if name == "vlm":
-        return VLMCaptioner(**{k: v for k, v in vlm_options.items() if k not in _SELECTOR_ONLY})
-    raise F2FError(f"Unknown captioner '{name}'. Choose one of: {', '.join(CAPTIONERS)}.")
+        return VLMCaptioner(client, **options)
+    if name not in CAPTIONERS:
+        raise F2FError(f"Unknown captioner '{name}'. Choose one of: {', '.join(CAPTIONERS)}.")
+    if options:
+        raise F2FError(f"The {name} captioner takes no options; got {', '.join(sorted(options))}.")
+    return TemplateCaptioner() if name == "template" else TargetCaptioner()

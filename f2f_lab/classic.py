@@ -9,7 +9,7 @@ This module makes the degraded inputs (blur, noise, a shrunken image on a larger
 and holds each task's captions:
 
     task = CLASSIC_TASKS["deblurring"]
-    blurry = task.degrade(load_image("data/samples/cat.jpg"))
+    blurry = task.degrade(load_image(sample_path("cat.jpg")))
     result = editor.edit(blurry, task.target, caption=task.caption)
 """
 

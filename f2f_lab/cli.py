@@ -10,31 +10,21 @@ import sys
 import time
 from pathlib import Path
 
-from .captions import CAPTIONERS
-from .editors import METHODS
+from .cli_options import add_editor_options, add_preset_option, editor_options, resolve_preset
 from .errors import F2FError
-from .presets import PRESETS, TINY_NOTICE, get_preset
+from .presets import TINY_NOTICE
 from .samples import SAMPLES_DIR
-from .selection import SELECTORS
 
 DEMO_IMAGE = SAMPLES_DIR / "cat.jpg"
 DEMO_TARGET = "A photo of a cat yawning."
 
 
 def _add_edit_options(parser: argparse.ArgumentParser, preset_default: str) -> None:
-    parser.add_argument("--preset", default=preset_default, choices=sorted(PRESETS), help="model ids and numbers (default: %(default)s)")
-    parser.add_argument("--method", default="f2f", choices=METHODS, help="Frame2Frame or a single-step baseline editor (default: %(default)s)")
+    add_preset_option(parser, preset_default)
+    add_editor_options(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed of the video's noise (default: 0)")
     parser.add_argument("--seeds", type=int, nargs="+", help="several seeds, one run folder each (seed-N)")
-    parser.add_argument("--captioner", choices=CAPTIONERS, help="temporal caption source (default: the preset's)")
     parser.add_argument("--caption", help="use this temporal caption instead of asking the captioner")
-    parser.add_argument("--selector", choices=SELECTORS, help="frame selector (default: the preset's)")
-    parser.add_argument("--frames", type=int, dest="num_frames", help="frames to generate (8k+1; paper: 49)")
-    parser.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps (paper: 50)")
-    parser.add_argument("--offload", action="store_true", default=None, help="model CPU offload and VAE tiling (less GPU memory)")
-    parser.add_argument("--vlm-model", help="VLM for captions and selection (default: the preset's, gpt-4o)")
-    parser.add_argument("--vlm-base-url", help="OpenAI-compatible server URL (default: $OPENAI_BASE_URL, else OpenAI)")
-    parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
     parser.add_argument("--overwrite", action="store_true", help="replace the files of an earlier run in --out")
 
 
@@ -62,60 +52,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_baseline(args, image, target: str, seeds: list[int], outs: list[Path]) -> list[Path]:
-    """A single-step baseline (f2f_lab.baselines) on the same image, target and seeds."""
-    from .editors import make_editor
-
-    f2f_only = {"--captioner": args.captioner, "--caption": args.caption, "--selector": args.selector,
-                "--frames": args.num_frames, "--vlm-model": args.vlm_model, "--vlm-base-url": args.vlm_base_url}
-    given = [flag for flag, value in f2f_only.items() if value is not None]
-    if given:
-        raise F2FError(f"{', '.join(given)} only apply to --method f2f; {args.method} edits from the target caption alone.")
-    start = time.perf_counter()
-    editor = make_editor(args.method, args.preset, device=args.device, offload=args.offload,
-                         num_inference_steps=args.num_inference_steps)
-    print(f"models ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    for folder, seed in zip(outs, seeds):
-        result = editor.edit(image, target, seed=seed)
-        result.save(folder, overwrite=args.overwrite)
-        print(f"seed {seed}: {args.method} -> {folder}")
-    return outs
-
-
 def run_edit(args, image, target: str, out: Path) -> list[Path]:
     from .captions import check_caption
+    from .editors import make_editor
     from .imaging import load_image, to_canvas
-    from .pipeline import Frame2Frame
     from .results import check_writable
 
     # Everything a user can get wrong is checked before minutes of model loading.
+    preset = args.preset
+    options = editor_options(args)
     image = load_image(image)
-    to_canvas(image, get_preset(args.preset).canvas)  # an aspect ratio too extreme for the canvas fails here
+    to_canvas(image, preset.canvas)  # an aspect ratio too extreme for the canvas fails here
     target = check_caption(target)
     seeds = args.seeds or [args.seed]
     if len(set(seeds)) != len(seeds):
         raise F2FError(f"--seeds repeats a seed ({' '.join(map(str, seeds))}); give each seed once.")
     if any(not 0 <= seed < 2**63 for seed in seeds):
         raise F2FError(f"Seeds must be integers from 0 to 2**63 - 1; got {' '.join(map(str, seeds))}.")
-    if args.num_inference_steps is not None and args.num_inference_steps < 1:
-        raise F2FError(f"--steps {args.num_inference_steps}: use at least 1 denoising step (paper: 50).")
     if args.caption is not None:
         check_caption(args.caption, "temporal caption (--caption)")
     outs = [out] if len(seeds) == 1 else [out / f"seed-{seed}" for seed in seeds]
     for folder in outs:  # never lose an earlier run
         check_writable(folder, args.overwrite)
-    if args.preset == "tiny":
+    if preset.is_tiny:
         print(TINY_NOTICE, file=sys.stderr)
-    if args.method != "f2f":
-        return _run_baseline(args, image, target, seeds, outs)
     start = time.perf_counter()
-    vlm_options = {"base_url": args.vlm_base_url} if args.vlm_base_url else {}
-    editor = Frame2Frame.from_preset(
-        args.preset, captioner=args.captioner, selector=args.selector, device=args.device, offload=args.offload,
-        num_frames=args.num_frames, num_inference_steps=args.num_inference_steps, vlm_model=args.vlm_model,
-        vlm_options=vlm_options,
-    )
+    editor = make_editor(args.method, preset, **options)
     print(f"models ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    if args.method != "f2f":
+        for folder, seed in zip(outs, seeds):
+            editor.edit(image, target, seed=seed).save(folder, overwrite=args.overwrite)
+            print(f"seed {seed}: {args.method} -> {folder}")
+        return outs
     results = editor.edit_seeds(image, target, seeds, caption=args.caption)
     for folder, result in zip(outs, results):
         result.save(folder, overwrite=args.overwrite)
@@ -128,6 +96,8 @@ def run_edit(args, image, target: str, out: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if hasattr(args, "preset"):
+            resolve_preset(args)
         if args.command == "edit":
             out = Path(args.out) if args.out else Path("runs") / Path(args.image).stem
             run_edit(args, args.image, args.target, out)
@@ -135,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             outs = run_edit(args, DEMO_IMAGE, DEMO_TARGET, Path(args.out))
             for folder in outs if args.method == "f2f" else []:  # baselines write no report
                 print(f"report: {folder / 'report.html'}")
-            if args.preset == "tiny":
+            if args.preset.is_tiny:
                 print(TINY_NOTICE)
         elif args.command == "bench":
             from .bench.commands import run_bench_command

@@ -17,6 +17,7 @@ from typing import Sequence
 from PIL import Image
 
 from .errors import F2FError
+from .loading import default_device
 
 TINY_CLIP_CONFIG = {
     "embed_dim": 64,
@@ -92,9 +93,8 @@ class ClipEncoder:
 def load_clip(name: str = "ViT-B-32", pretrained: str | None = "openai", device: str | None = None) -> ClipEncoder:
     """A CLIP encoder by open_clip model name and pretrained tag, or "tiny" (random, offline)."""
     import open_clip
-    import torch
 
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = device or default_device()
     model_name = f"local-dir:{tiny_clip_dir()}" if name == "tiny" else name
     # OpenAI's CLIPs were trained with QuickGELU, but open_clip's "ViT-B-32" config builds plain
     # GELU and (since 3.x) only warns when given the "openai" weights: ask for the tag's activation.

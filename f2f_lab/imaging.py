@@ -1,4 +1,4 @@
-"""Pixels in and out: loading, the video canvas, collages, strips and video files.
+"""Pixels in and out: loading, the video canvas, collages, strips, video files and encoded bytes.
 
 The paper's geometry (Sec. 5.2): CogVideoX works on a fixed 720x480 canvas, so a square
 source is resized to 480x480 and padded with 120 px of black on each side; the chosen
@@ -12,7 +12,9 @@ black. Cropping back takes exactly that box and resizes it so that its longer si
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +133,37 @@ def image_hash(image: Image.Image) -> str:
     digest = hashlib.sha256(f"{rgb.width}x{rgb.height}".encode())
     digest.update(rgb.tobytes())
     return digest.hexdigest()[:16]
+
+
+def encode_image(image: Image.Image, format: str = "JPEG", *, quality: int = 95, max_side: int | None = None) -> bytes:
+    """`image` as JPEG or PNG bytes, in RGB, shrunk (never enlarged) so its longer side is at most `max_side`.
+
+    The one encoder behind every image that leaves the process: the notebook widgets'
+    views (JPEG bytes in `Image` widgets) and the VLM requests (`image_data_url`). JPEG at
+    quality 95 shows no visible loss; PNG is lossless and larger. Other formats: ValueError.
+    """
+    format = format.upper()
+    if format not in ("JPEG", "PNG"):
+        raise ValueError(f"image_format must be 'JPEG' or 'PNG', not {format!r}")
+    image = image.convert("RGB")
+    if max_side is not None and max(image.size) > max_side:
+        image = ImageOps.contain(image, (max_side, max_side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    if format == "JPEG":
+        image.save(buffer, format="JPEG", quality=quality)
+    else:
+        image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def image_data_url(image: Image.Image, *, image_format: str = "JPEG", max_side: int | None = None, quality: int = 95) -> str:
+    """`image` as a base64 data URL ("data:image/jpeg;base64,..."), shrunk to `max_side` if larger.
+
+    This is how images travel inside a chat-completions request: a 1064x1192 collage at JPEG
+    quality 95 is a few hundred kB.
+    """
+    data = encode_image(image, image_format, quality=quality, max_side=max_side)
+    return f"data:image/{image_format.lower()};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def to_canvas(image: Image.Image, canvas: tuple[int, int] = (720, 480)) -> tuple[Image.Image, Placement]:

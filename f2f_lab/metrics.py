@@ -33,6 +33,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import F2FError
+from .loading import default_device
 from .imaging import ImageInput, load_image
 from .presets import Preset, get_preset
 
@@ -111,9 +112,7 @@ class Scorer:
     # -- models ---------------------------------------------------------------------------
 
     def _device(self) -> str:
-        import torch
-
-        return self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        return self.device or default_device()
 
     def _lpips_model(self):
         if self._lpips is None:

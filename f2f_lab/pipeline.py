@@ -14,55 +14,107 @@ from typing import Iterable
 
 from PIL import Image
 
-from . import __version__
+from .version import __version__
 from .captions import Caption, check_caption, make_captioner
 from .imaging import ImageInput, from_canvas, image_hash, load_image, to_canvas
 from .presets import TINY_NOTICE, Preset, get_preset
 from .records import library_versions
 from .results import EditResult
-from .selection import make_selector
-from .video import CogVideoXGenerator, Levers, check_num_frames
+from .selection import clip_options, make_selector
+from .video import CogVideoXGenerator, check_num_frames
 
 
 class Frame2Frame:
-    """Caption, generate, select: the three steps of the paper, in that order."""
+    """Caption, generate, select: the three steps of the paper, in that order.
 
-    def __init__(self, generator, captioner, selector, preset: Preset):
+    `vlm` is the one VLM client the captioner and the selector share (None when neither
+    stage uses a VLM).
+    """
+
+    def __init__(self, generator, captioner, selector, preset: Preset, *, vlm=None):
         self.generator = generator
         self.captioner = captioner
         self.selector = selector
         self.preset = preset
+        self.vlm = vlm
 
     @classmethod
     def from_preset(
         cls,
         preset: str | Preset = "paper",
         *,
-        captioner: str | None = None,
-        selector: str | None = None,
+        captioner=None,
+        selector=None,
         device: str | None = None,
-        offload: bool | None = None,
+        torch_dtype=None,
         progress: bool = True,
+        vlm=None,
         vlm_options: dict | None = None,
+        captioner_options: dict | None = None,
+        selector_options: dict | None = None,
+        generator=None,
         **overrides,
     ) -> "Frame2Frame":
-        """Build the editor of a preset ("paper" or "tiny"); keyword arguments override its fields.
+        """Build the editor of a preset; keyword arguments override its fields (and levers).
 
-        Example: `Frame2Frame.from_preset("paper", selector="clip", num_frames=33)`.
+        Args:
+            preset: a name ("paper", "tiny", ...), a spec ("paper:num_inference_steps=30") or a `Preset`.
+            captioner, selector: stage names ("vlm", "template", "target"; "vlm", "clip", "last"),
+                or stage objects to use as they are (the preset keeps its names for them).
+            device, torch_dtype: where and in what precision the models run (default: cuda and
+                bfloat16 when a GPU is visible, else cpu and float32).
+            vlm: a VLM client (`vlm.VLMClient` or anything with `chat` and `describe`) shared by
+                both VLM stages; None builds one from `vlm_options` (base_url, api_key,
+                timeout, max_retries, temperature, max_tokens) and the preset's `vlm_model`.
+            captioner_options, selector_options: options of one stage only (icl_examples,
+                image_max_side; fallback, tile_size, margin, ...).
+            generator: an already loaded video model to use (variants share one).
+            overrides: preset fields, e.g. `num_inference_steps=30` or `offload=True`.
+
+        Example: `Frame2Frame.from_preset("paper", selector="clip", num_inference_steps=30)`.
         """
-        preset = get_preset(preset).with_options(captioner=captioner, selector=selector, offload=offload, **overrides)
+        names = {k: v for k, v in (("captioner", captioner), ("selector", selector)) if isinstance(v, str)}
+        preset = get_preset(preset).with_options(**names, **overrides)
         check_num_frames(preset.num_frames)
+        preset.levers.check()
+        captioner_stage = None if captioner is None or isinstance(captioner, str) else captioner
+        selector_stage = None if selector is None or isinstance(selector, str) else selector
         # Stages without weights first, so a missing API key fails before a 22 GB load.
-        captioner_stage = make_captioner(preset.captioner, **{"model": preset.vlm_model, **(vlm_options or {})})
-        selector_stage = make_selector(
-            preset.selector,
-            vlm={"model": preset.vlm_model, **(vlm_options or {})},
-            clip={"model_name": preset.clip_model, "pretrained": preset.clip_pretrained, "device": device},
-        )
-        generator = CogVideoXGenerator.from_pretrained(
-            preset.video_model, canvas=preset.canvas, device=device, progress=progress, levers=Levers.from_preset(preset)
-        )
-        return cls(generator, captioner_stage, selector_stage, preset)
+        needs_vlm = (captioner_stage is None and preset.captioner == "vlm") or (selector_stage is None and preset.selector == "vlm")
+        if vlm is None and needs_vlm:
+            from .vlm import VLMClient
+
+            vlm = VLMClient(**{"model": preset.vlm_model, **(vlm_options or {})})
+        if captioner_stage is None:
+            captioner_stage = make_captioner(preset.captioner, client=vlm, **(captioner_options or {}))
+        if selector_stage is None:
+            selector_stage = make_selector(preset.selector, client=vlm, clip=clip_options(preset, device), **(selector_options or {}))
+        if generator is None:
+            generator = CogVideoXGenerator.from_pretrained(
+                preset.video_model, canvas=preset.canvas, device=device, torch_dtype=torch_dtype, progress=progress,
+                levers=preset.levers,
+            )
+        return cls(generator, captioner_stage, selector_stage, preset, vlm=vlm)
+
+    # -- memory, as on a diffusers pipeline ----------------------------------------------------
+
+    def enable_model_cpu_offload(self, device: str | None = None) -> "Frame2Frame":
+        """Keep the video model's parts on the CPU, each moved to the GPU while it runs (GPUs under ~40 GB)."""
+        self.generator.enable_model_cpu_offload(device)
+        self.preset = self.preset.with_options(offload=True, offload_mode="model")
+        return self
+
+    def enable_sequential_cpu_offload(self, device: str | None = None) -> "Frame2Frame":
+        """Move the video model layer by layer: least GPU memory, slowest."""
+        self.generator.enable_sequential_cpu_offload(device)
+        self.preset = self.preset.with_options(offload=True, offload_mode="sequential")
+        return self
+
+    def enable_vae_tiling(self) -> "Frame2Frame":
+        """Decode the video in spatial tiles (less memory, same frames up to tile seams)."""
+        self.generator.enable_vae_tiling()
+        self.preset = self.preset.with_options(vae_tiling=True)
+        return self
 
     def edit(
         self,
@@ -74,6 +126,7 @@ class Frame2Frame:
         num_frames: int | None = None,
         num_inference_steps: int | None = None,
         guidance_scale: float | None = None,
+        callback_on_step_end=None,
     ) -> EditResult:
         """Edit `image` toward the `target` caption.
 
@@ -83,6 +136,8 @@ class Frame2Frame:
             seed: the video's noise seed (the paper keeps the best of 15 seeds).
             caption: a temporal caption to use instead of asking the captioner.
             num_frames, num_inference_steps, guidance_scale: override the preset's.
+            callback_on_step_end: called by the video model after each denoising step, as in
+                diffusers (`callback(pipe, step, timestep, callback_kwargs)` returning the kwargs).
         """
         source = load_image(image)
         target = check_caption(target)
@@ -92,7 +147,8 @@ class Frame2Frame:
         caption = self._caption(source, target, caption)
         timings["caption"] = time.perf_counter() - start
 
-        return self._generate_and_select(source, target, caption, seed, timings, num_frames, num_inference_steps, guidance_scale)
+        return self._generate_and_select(source, target, caption, seed, timings, num_frames, num_inference_steps,
+                                         guidance_scale, callback_on_step_end)
 
     def edit_seeds(self, image: ImageInput, target: str, seeds: Iterable[int], **kwargs) -> list[EditResult]:
         """One edit per seed with one temporal caption, as the paper's best-of-seeds protocol does."""
@@ -123,6 +179,7 @@ class Frame2Frame:
         num_frames: int | None = None,
         num_inference_steps: int | None = None,
         guidance_scale: float | None = None,
+        callback_on_step_end=None,
     ) -> EditResult:
         preset = self.preset
         params = {
@@ -132,7 +189,7 @@ class Frame2Frame:
         }
         timings = dict(timings)
         canvas, placement = to_canvas(source, preset.canvas)
-        video = self.generator(canvas, caption.text, seed=seed, **params)
+        video = self.generator(canvas, caption.text, seed=seed, callback_on_step_end=callback_on_step_end, **params)
         timings["video"] = video.seconds
 
         start = time.perf_counter()

@@ -2,23 +2,30 @@
 
 `paper` is the paper's configuration exactly (Sec. 5.2 and appendix E): CogVideoX-5B I2V,
 720x480, 49 frames, 50 steps, guidance 6, 8 fps, every 4th frame shown to the VLM (12
-tiles), 512x512 output, VLM captions (B.1) and VLM frame selection (C.1).
+tiles), 512x512 output, VLM captions (B.1) and VLM frame selection (C.1). The sampler is
+the model's own scheduler as diffusers loads it (CogVideoXDDIMScheduler, v-prediction) with
+`use_dynamic_cfg` left at diffusers' default (off), as on the model card.
 
 `tiny` runs the same classes with small random weights on a CPU in seconds. Its outputs
 are noise: it proves the plumbing, never the quality.
 
-Speed and memory presets (docs/PERFORMANCE.md; their levers are `video.Levers`):
+Speed and memory presets (docs/PERFORMANCE.md); their settings are `Preset.levers`:
 - `fast`: the paper's outputs (same frames, steps, guidance) with exact levers only: fused
   QKV, cuDNN attention first, the transformer blocks compiled, cuDNN-tuned VAE convolutions.
 - `turbo`: approximate: `fast`'s kernels plus FasterCache and 30 steps instead of 50. The
   video differs from the paper's; whether the edits are as good needs real weights (the
   ablation notebook compares it with `paper` on the same seeds).
 - `lowvram`: the paper's outputs on a 24 GB GPU: model CPU offload, VAE tiling and slicing.
+
+Every command that takes `--preset` also takes a spec with changed fields,
+"paper:num_inference_steps=30,fuse_qkv=true" (`get_preset`); the changed preset is named
+by the whole spec, so records and tables say what ran.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
 
 from .errors import F2FError
 
@@ -27,9 +34,83 @@ TINY_NOTICE = (
     "This run proves the plumbing only; use --preset paper on a GPU for real edits."
 )
 
+# PyTorch SDPA kernels in the order they are tried; later ones catch shapes the first refuses.
+ATTENTION_BACKENDS = {
+    "cudnn": ("CUDNN_ATTENTION", "FLASH_ATTENTION", "EFFICIENT_ATTENTION", "MATH"),
+    "flash": ("FLASH_ATTENTION", "EFFICIENT_ATTENTION", "MATH"),
+    "efficient": ("EFFICIENT_ATTENTION", "MATH"),
+    "math": ("MATH",),
+}
+CACHES = ("faster", "pab", "first_block")
+OFFLOAD_MODES = ("model", "sequential", "group")
+
+
+@dataclass(frozen=True)
+class Levers:
+    """How the video model runs, not what it computes (the caches excepted).
+
+    All off is plain diffusers, which is what the paper preset runs. Exact levers change the
+    order of floating-point operations at most; approximate ones (caches) change the video.
+
+    Args:
+        fuse_qkv: one fused query/key/value matmul per attention (exact).
+        attention_backend: SDPA kernel order, a key of `ATTENTION_BACKENDS` (near-exact);
+            None leaves the choice to PyTorch.
+        compile_transformer: `torch.compile` each transformer block (regional compilation:
+            the 42 identical blocks share one compiled graph; near-exact).
+        cudnn_benchmark: let cuDNN time its convolution kernels once and keep the fastest
+            (the VAE's 3D convolutions; near-exact; sets a process-wide torch flag).
+        cache: an approximate diffusers cache hook, one of `CACHES` (see `video.cache_config`).
+        offload: keep models on the CPU and move them to the GPU when they run.
+        offload_mode: "model" (whole models), "sequential" (layer by layer, least memory,
+            slowest) or "group" (leaf modules streamed on a side CUDA stream).
+        vae_tiling, vae_slicing: decode in spatial tiles / one video at a time (less memory).
+    """
+
+    fuse_qkv: bool = False
+    attention_backend: str | None = None
+    compile_transformer: bool = False
+    cudnn_benchmark: bool = False
+    cache: str | None = None
+    offload: bool = False
+    offload_mode: str = "model"
+    vae_tiling: bool = False
+    vae_slicing: bool = False
+
+    def active(self) -> dict[str, Any]:
+        """The levers that differ from plain diffusers, for run records."""
+        plain = Levers()
+        return {k: v for k, v in asdict(self).items() if v != getattr(plain, k)}
+
+    def check(self) -> None:
+        """F2FError for an unknown choice or a combination that cannot run."""
+        if self.attention_backend is not None and self.attention_backend not in ATTENTION_BACKENDS:
+            raise F2FError(f"Unknown attention backend '{self.attention_backend}'. Choose one of: {', '.join(ATTENTION_BACKENDS)}.")
+        if self.cache is not None and self.cache not in CACHES:
+            raise F2FError(f"Unknown cache '{self.cache}'. Choose one of: {', '.join(CACHES)}.")
+        if self.offload_mode not in OFFLOAD_MODES:
+            raise F2FError(f"Unknown offload mode '{self.offload_mode}'. Choose one of: {', '.join(OFFLOAD_MODES)}.")
+        # Sequential and group offload move weights inside every layer's forward, in hooks
+        # that torch.compile must not trace (diffusers disables the compiler there), so a
+        # fullgraph-compiled block fails on its first call. Model offload moves whole models.
+        if self.offload and self.offload_mode != "model" and self.compile_transformer:
+            raise F2FError(
+                f"{self.offload_mode.capitalize()} offload moves weights inside each layer and cannot run a compiled "
+                "transformer; turn off compile_transformer, or use offload_mode='model' (whole-model offload compiles)."
+            )
+
+
+LEVER_FIELDS = tuple(f.name for f in fields(Levers))
+
 
 @dataclass(frozen=True)
 class Preset:
+    """What a run uses: model ids, the paper's numbers, the VLM and CLIP, and the levers.
+
+    Fields of `levers` can be given to `with_options` and in specs by their own names
+    ("paper:offload=true") or with the prefix ("paper:levers.offload=true").
+    """
+
     name: str
     video_model: str = "THUDM/CogVideoX-5b-I2V"
     canvas: tuple[int, int] = (720, 480)  # (width, height) the video model generates
@@ -44,16 +125,7 @@ class Preset:
     vlm_model: str = "gpt-4o"
     clip_model: str = "ViT-B-32"
     clip_pretrained: str | None = "openai"
-    offload: bool = False  # model CPU offload + VAE tiling, for GPUs under ~40 GB
-    # Speed and memory levers (video.Levers, docs/PERFORMANCE.md); all off = plain diffusers.
-    offload_mode: str = "model"  # with offload: "model", "sequential" or "group"
-    vae_tiling: bool = False
-    vae_slicing: bool = False
-    fuse_qkv: bool = False  # exact
-    attention_backend: str | None = None  # SDPA kernel order: "cudnn", "flash", "efficient", "math"
-    compile_transformer: bool = False  # torch.compile of each transformer block
-    cudnn_benchmark: bool = False  # cuDNN picks the fastest VAE convolutions
-    cache: str | None = None  # approximate: "faster", "pab" or "first_block"
+    levers: Levers = field(default_factory=Levers)
 
     @property
     def is_tiny(self) -> bool:
@@ -63,8 +135,17 @@ class Preset:
         return asdict(self)
 
     def with_options(self, **changes) -> "Preset":
-        """This preset with some fields changed (None values are ignored)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """This preset with some fields (or levers) changed; None values are ignored."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        known = {f.name for f in fields(Preset)} - {"levers"}
+        lever_changes = {_lever_name(k): changes.pop(k) for k in list(changes) if _lever_name(k) is not None}
+        unknown = [k for k in changes if k not in known]
+        if unknown:
+            raise F2FError(f"Unknown preset field {', '.join(unknown)}. Fields: {', '.join(sorted(known | set(LEVER_FIELDS)))}.")
+        if "canvas" in changes:
+            changes["canvas"] = tuple(changes["canvas"])
+        levers = replace(self.levers, **lever_changes) if lever_changes else self.levers
+        return replace(self, levers=levers, **changes)
 
 
 PRESETS: dict[str, Preset] = {
@@ -81,27 +162,69 @@ PRESETS: dict[str, Preset] = {
         clip_pretrained=None,
     ),
     "fast": Preset(
-        name="fast", fuse_qkv=True, attention_backend="cudnn", compile_transformer=True, cudnn_benchmark=True
+        name="fast",
+        levers=Levers(fuse_qkv=True, attention_backend="cudnn", compile_transformer=True, cudnn_benchmark=True),
     ),
     "turbo": Preset(
         name="turbo",
         num_inference_steps=30,  # approximate: fewer steps than the paper's 50
-        cache="faster",  # approximate: FasterCache, diffusers' documented CogVideoX-5b settings
-        fuse_qkv=True,
-        attention_backend="cudnn",
-        cudnn_benchmark=True,
+        # approximate: FasterCache, diffusers' documented CogVideoX-5b settings
+        levers=Levers(cache="faster", fuse_qkv=True, attention_backend="cudnn", cudnn_benchmark=True),
     ),
     "lowvram": Preset(
-        name="lowvram", offload=True, offload_mode="model", vae_tiling=True, vae_slicing=True,
-        fuse_qkv=True, attention_backend="cudnn",
+        name="lowvram",
+        levers=Levers(offload=True, offload_mode="model", vae_tiling=True, vae_slicing=True, fuse_qkv=True,
+                      attention_backend="cudnn"),
     ),
 }
 
 
-def get_preset(name: str | Preset) -> Preset:
-    if isinstance(name, Preset):
-        return name
+def parse_value(raw: str) -> Any:
+    """A spec value: true/false, none, an integer, a decimal, or else the text itself."""
+    lowered = raw.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "none":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    return raw.strip()
+
+
+def get_preset(spec: str | Preset) -> Preset:
+    """A preset by name, or a spec with changed fields: "paper:num_inference_steps=30,fuse_qkv=true".
+
+    A `Preset` is returned as it is, so callers resolve a name once and pass the object down.
+    """
+    if isinstance(spec, Preset):
+        return spec
+    name, colon, changes = str(spec).partition(":")
     try:
-        return PRESETS[name]
+        preset = PRESETS[name.strip()]
     except KeyError:
         raise F2FError(f"Unknown preset '{name}'. Choose one of: {', '.join(PRESETS)}.") from None
+    if not colon:
+        return preset
+    known = sorted(({f.name for f in fields(Preset)} - {"name", "levers"}) | set(LEVER_FIELDS))
+    values: dict[str, Any] = {}
+    for item in changes.split(","):
+        key, sep, raw = (part.strip() for part in item.partition("="))
+        if not sep or key.removeprefix("levers.") not in known:
+            raise F2FError(f"Cannot read '{item}' in preset '{spec}': write FIELD=VALUE with a preset field ({', '.join(known)}).")
+        value = parse_value(raw)
+        if key == "canvas" and isinstance(value, str):  # canvas=720x480
+            width, _, height = value.lower().partition("x")
+            value = (int(width), int(height))
+        values[key] = value
+    # None means "off" in a spec (cache=none), not "keep the preset's", so replace directly.
+    levers = {_lever_name(k): values.pop(k) for k in list(values) if _lever_name(k) is not None}
+    return replace(preset, name=str(spec), levers=replace(preset.levers, **levers), **values)
+
+
+def _lever_name(key: str) -> str | None:
+    """The `Levers` field a preset key names ("offload" or "levers.offload"), else None."""
+    name = key.removeprefix("levers.")
+    return name if name in LEVER_FIELDS else None

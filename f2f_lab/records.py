@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -85,3 +86,41 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
 
 def write_json_atomic(path: str | os.PathLike, data: Any) -> Path:
     return write_text_atomic(path, json.dumps(scrub(data), indent=2, sort_keys=False, default=str) + "\n")
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike, *, replace: bool = False):
+    """Yield an empty temporary folder beside `path`; when the block ends without error it becomes `path`.
+
+    `path` must be missing or an empty folder (it is then replaced in one rename), or, with
+    `replace`, a folder that is swapped out for the new one and deleted only once the new one
+    is in place. A crash or Ctrl-C inside the block leaves `path` as it was and removes the
+    temporary folder, so a reader never sees a half-written folder under `path`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700 folders; give it the usual mode
+    old = None
+    try:
+        yield tmp
+        if path.is_dir() and any(path.iterdir()):
+            if not replace:
+                raise FileExistsError(f"'{path}' is not empty")
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old)  # `old` was empty: a folder may replace an empty folder
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                if not path.exists():
+                    os.replace(old, path)  # put the earlier folder back
+                    old = None
+                raise
+        else:
+            os.replace(tmp, path)  # missing or empty: one rename
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from PIL import Image
 
 from .errors import F2FError
 from .imaging import collage, save_image, save_video, strip
-from .records import write_json_atomic, write_text_atomic
+from .records import atomic_folder, write_json_atomic, write_text_atomic
 from .selection import sample_indices
 
 RUN_FILES = ("source.png", "edited.png", "video.mp4", "strip.png", "collage.png", "record.json", "report.html")
@@ -85,19 +88,49 @@ class EditResult:
         return collage(self.source_output, [self.frames[i] for i in self.tile_indices], tile_size=tile_size)
 
     def save(self, out: str | Path, overwrite: bool = False) -> Path:
-        """Write source.png, edited.png, video.mp4, strip.png, collage.png, record.json, report.html."""
+        """Write source.png, edited.png, video.mp4, strip.png, collage.png, record.json, report.html.
+
+        All at once: the files are written into a temporary folder beside `out`, which then
+        becomes `out` in one rename (with `overwrite`, the earlier run is deleted only once the
+        new one is in place). A crash or Ctrl-C while saving leaves no half-written run. A folder
+        that holds other things too keeps them; the run's files are then moved in one by one,
+        each whole, record.json last.
+        """
+        return save_run(out, self._write_files, RUN_FILES, overwrite=overwrite)
+
+    def _write_files(self, folder: Path) -> None:
         from .report import render_report
 
-        out = check_writable(out, overwrite)
-        out.mkdir(parents=True, exist_ok=True)
-        save_image(self.source_output, out / "source.png")
-        save_image(self.image, out / "edited.png")
-        save_video(self.frames, out / "video.mp4", fps=self.fps)
-        save_image(self.strip(), out / "strip.png")
-        save_image(self.collage(), out / "collage.png")
+        save_image(self.source_output, folder / "source.png")
+        save_image(self.image, folder / "edited.png")
+        save_video(self.frames, folder / "video.mp4", fps=self.fps)
+        save_image(self.strip(), folder / "strip.png")
+        save_image(self.collage(), folder / "collage.png")
         record = {**self.record, "selection": {**self.record.get("selection", {}), "index": self.index}}
         if self.metrics is not None:
             record["metrics"] = self.metrics
-        write_json_atomic(out / "record.json", record)
-        write_text_atomic(out / "report.html", render_report(self))
+        write_json_atomic(folder / "record.json", record)
+        write_text_atomic(folder / "report.html", render_report(self))
+
+
+def save_run(out: str | Path, write_files, files: Sequence[str], *, overwrite: bool = False) -> Path:
+    """Write a run's `files` into `out` with `write_files(folder)`, all at once (see `EditResult.save`).
+
+    Refuses to replace an earlier run without `overwrite` (`check_writable`). When `out` holds
+    nothing else, the files are written into a temporary folder that becomes `out` in one
+    rename; otherwise they are moved in one by one, each whole, record.json last.
+    """
+    out = check_writable(out, overwrite, files=tuple(files))
+    others = [p.name for p in out.iterdir() if p.name not in files] if out.is_dir() else []
+    if not others:
+        with atomic_folder(out, replace=overwrite) as tmp:
+            write_files(tmp)
         return out
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        write_files(staging)
+        for name in sorted(files, key=lambda name: name == "record.json"):
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out

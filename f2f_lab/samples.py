@@ -18,8 +18,9 @@ from PIL import ImageOps
 from .errors import F2FError
 from .imaging import load_image, save_image
 from .records import write_json_atomic
+from .resources import data_path
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
+SAMPLES_DIR = data_path("samples")
 
 # (file, target caption): our captions, in TEdBench's style.
 SAMPLE_EDITS = (
@@ -30,10 +31,12 @@ SAMPLE_EDITS = (
 
 
 def sample_path(name: str) -> Path:
-    """The path of a bundled sample photo (cat.jpg, coffee.jpg, astronaut.jpg)."""
+    """The path of a bundled sample photo: "cat.jpg", "coffee.jpg", "astronaut.jpg" (or "cat", ...)."""
+    if not Path(name).suffix:
+        name = f"{name}.jpg"
     path = SAMPLES_DIR / name
     if not path.is_file():
-        available = ", ".join(sorted(p.name for p in SAMPLES_DIR.glob("*.jpg"))) or "none (data/samples is missing)"
+        available = ", ".join(sorted(p.name for p in SAMPLES_DIR.glob("*.jpg"))) or "none (f2f_lab/data/samples is missing)"
         raise F2FError(f"No sample image '{name}'. Available: {available}.")
     return path
 

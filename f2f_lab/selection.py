@@ -351,23 +351,29 @@ class ClipSelector:
 
 
 SELECTORS = ("vlm", "clip", "last")
-# Options meant for the captioner; the pipeline hands both stages the same VLM options.
-_CAPTIONER_ONLY = ("icl_examples", "image_max_side")
 
 
-def make_selector(name: str, *, vlm: dict[str, Any] | None = None, clip: dict[str, Any] | None = None):
+def clip_options(preset, device: str | None = None) -> dict[str, Any]:
+    """The `ClipSelector` options of a preset (its CLIP model), on `device`."""
+    return {"model_name": preset.clip_model, "pretrained": preset.clip_pretrained, "device": device}
+
+
+def make_selector(name: str, *, client=None, clip: dict[str, Any] | None = None, **options):
     """Build a selector by name: "vlm" (C.1), "clip" (no VLM) or "last".
 
-    `vlm`: options of `VLMSelector` and its client (model, base_url, api_key, timeout,
-    fallback, tile_size, ...); `clip`: options of `ClipSelector` (model_name, pretrained,
-    device, margin, source_floor), also used by the VLM selector's CLIP fallback.
+    client: the VLM client of a "vlm" selector (shared with the captioner); without one,
+    `options` may carry the client's settings too (model, base_url, api_key, ...).
+    clip: options of `ClipSelector` (model_name, pretrained, device), also used by the VLM
+    selector's CLIP fallback. options: the named selector's own (fallback, tile_size, ...
+    for "vlm"; margin, source_floor, encoder for "clip").
     A "clip" selector loads CLIP here, so a missing model fails before the video model loads.
     """
-    if name == "last":
-        return LastFrameSelector()
-    if name == "clip":
-        return ClipSelector(**(clip or {})).load()
     if name == "vlm":
-        options = {k: v for k, v in (vlm or {}).items() if k not in _CAPTIONER_ONLY}
-        return VLMSelector(clip_options=clip, **options)
+        return VLMSelector(client, clip_options=clip, **options)
+    if name == "clip":
+        return ClipSelector(**{**(clip or {}), **options}).load()
+    if name == "last":
+        if options:
+            raise F2FError(f"The last-frame selector takes no options; got {', '.join(sorted(options))}.")
+        return LastFrameSelector()
     raise F2FError(f"Unknown selector '{name}'. Choose one of: {', '.join(SELECTORS)}.")

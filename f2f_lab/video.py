@@ -10,12 +10,14 @@ diffusers loads them; the `tiny` model id loads a small random-weight copy inste
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from PIL import Image
 
 from .errors import F2FError
+from .loading import default_device, default_dtype, load_pipeline, out_of_memory, place_pipeline
+from .presets import ATTENTION_BACKENDS, CACHES, Levers
 from .records import revision_of
 
 PAPER_MODEL = "THUDM/CogVideoX-5b-I2V"
@@ -30,12 +32,6 @@ class VideoOutput:
     record: dict[str, Any] = field(default_factory=dict)
 
 
-def default_device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def check_num_frames(num_frames: int) -> None:
     # CogVideoX's VAE compresses time 4x and decodes latents two at a time after the first,
     # so only 8k+1 frames (9, 17, 25, 33, 41, 49) come back as asked.
@@ -43,71 +39,18 @@ def check_num_frames(num_frames: int) -> None:
         raise F2FError(f"num_frames={num_frames} is not supported by CogVideoX; use 8k+1 frames (9, 17, 25, 33, 41 or 49).")
 
 
+def check_frames_for_transformer(num_frames: int, config) -> None:
+    """Refuse a frame count the transformer's learned positional embedding was not trained for.
 
-# -- Speed and memory levers (docs/PERFORMANCE.md) -------------------------------------------
-# All off is plain diffusers, which is what the paper preset runs. Exact levers change the
-# order of floating-point operations at most; approximate ones (caches) change the video.
-
-# PyTorch SDPA kernels in the order they are tried; later ones catch shapes the first refuses.
-ATTENTION_BACKENDS = {
-    "cudnn": ("CUDNN_ATTENTION", "FLASH_ATTENTION", "EFFICIENT_ATTENTION", "MATH"),
-    "flash": ("FLASH_ATTENTION", "EFFICIENT_ATTENTION", "MATH"),
-    "efficient": ("EFFICIENT_ATTENTION", "MATH"),
-    "math": ("MATH",),
-}
-CACHES = ("faster", "pab", "first_block")
-OFFLOAD_MODES = ("model", "sequential", "group")
-
-
-@dataclass(frozen=True)
-class Levers:
-    """How the video model runs, not what it computes (the caches excepted).
-
-    Args:
-        fuse_qkv: one fused query/key/value matmul per attention (exact).
-        attention_backend: SDPA kernel order, a key of `ATTENTION_BACKENDS` (near-exact);
-            None leaves the choice to PyTorch.
-        compile_transformer: `torch.compile` each transformer block (regional compilation:
-            the 42 identical blocks share one compiled graph; near-exact).
-        cudnn_benchmark: let cuDNN time its convolution kernels once and keep the fastest
-            (the VAE's 3D convolutions; near-exact; sets a process-wide torch flag).
-        cache: an approximate diffusers cache hook, one of `CACHES` (see `cache_config`).
-        offload: keep models on the CPU and move them to the GPU when they run.
-        offload_mode: "model" (whole models), "sequential" (layer by layer, least memory,
-            slowest) or "group" (leaf modules streamed on a side CUDA stream).
-        vae_tiling, vae_slicing: decode in spatial tiles / one video at a time (less memory).
+    CogVideoX-5B I2V learns its positional embedding for `sample_frames` (49) frames; for any
+    other count diffusers silently drops it and adds a sin-cos embedding the model never saw.
     """
-
-    fuse_qkv: bool = False
-    attention_backend: str | None = None
-    compile_transformer: bool = False
-    cudnn_benchmark: bool = False
-    cache: str | None = None
-    offload: bool = False
-    offload_mode: str = "model"
-    vae_tiling: bool = False
-    vae_slicing: bool = False
-
-    @classmethod
-    def from_preset(cls, preset) -> "Levers":
-        """The levers named by a preset's fields (fields it lacks stay off)."""
-        return cls(**{f.name: getattr(preset, f.name) for f in fields(cls) if hasattr(preset, f.name)})
-
-    def active(self) -> dict[str, Any]:
-        """The levers that differ from plain diffusers, for run records."""
-        plain = Levers()
-        return {k: v for k, v in asdict(self).items() if v != getattr(plain, k)}
-
-    def check(self) -> None:
-        if self.attention_backend is not None and self.attention_backend not in ATTENTION_BACKENDS:
-            raise F2FError(f"Unknown attention backend '{self.attention_backend}'. Choose one of: {', '.join(ATTENTION_BACKENDS)}.")
-        if self.cache is not None and self.cache not in CACHES:
-            raise F2FError(f"Unknown cache '{self.cache}'. Choose one of: {', '.join(CACHES)}.")
-        if self.offload_mode not in OFFLOAD_MODES:
-            raise F2FError(f"Unknown offload mode '{self.offload_mode}'. Choose one of: {', '.join(OFFLOAD_MODES)}.")
-        if self.offload and self.offload_mode == "sequential" and self.compile_transformer:
-            raise F2FError("Sequential offload moves every layer on its own and cannot run a compiled transformer; "
-                           "turn one of them off (offload_mode='group' works with compilation).")
+    if config.get("use_learned_positional_embeddings") and num_frames != config.get("sample_frames"):
+        frames = config.get("sample_frames")
+        raise F2FError(
+            f"num_frames={num_frames}: this CogVideoX transformer learned its positional embedding for {frames} frames "
+            f"only (use_learned_positional_embeddings); any other count silently changes the model. Use {frames} frames."
+        )
 
 
 class SDPAKernelProcessor:
@@ -195,14 +138,7 @@ def apply_levers(pipe, levers: Levers, *, device: str, compile_backend: str = "i
         )
     if levers.cache is not None:
         transformer.enable_cache(cache_config(levers.cache, pipe))
-    if not levers.offload:
-        pipe.to(device)
-    elif levers.offload_mode == "model":
-        pipe.enable_model_cpu_offload(device=device)
-    elif levers.offload_mode == "sequential":
-        pipe.enable_sequential_cpu_offload(device=device)
-    else:  # diffusers' documented low-memory recipe: leaf modules streamed ahead of use
-        pipe.enable_group_offload(onload_device=torch.device(device), offload_type="leaf_level", use_stream=True)
+    place_pipeline(pipe, device, offload=levers.offload, offload_mode=levers.offload_mode)
     # Offloading runs the VAE on a GPU that holds other models' leftovers: tile and slice it too.
     if levers.vae_tiling or levers.offload:
         pipe.vae.enable_tiling()
@@ -218,14 +154,11 @@ def apply_levers(pipe, levers: Levers, *, device: str, compile_backend: str = "i
 class CogVideoXGenerator:
     """Image-to-video over diffusers' `CogVideoXImageToVideoPipeline`."""
 
-    def __init__(
-        self, pipe, model_id: str, device: str, offload: bool = False, revision: str | None = None, levers: Levers | None = None
-    ):
+    def __init__(self, pipe, model_id: str, device: str, *, revision: str | None = None, levers: Levers | None = None):
         self.pipe = pipe
         self.model_id = model_id
         self.device = device
-        self.levers = levers or Levers(offload=offload)
-        self.offload = self.levers.offload
+        self.levers = levers or Levers()
         self.revision = revision
 
     @classmethod
@@ -236,7 +169,6 @@ class CogVideoXGenerator:
         canvas: tuple[int, int] = (720, 480),
         device: str | None = None,
         torch_dtype=None,
-        offload: bool = False,
         revision: str | None = None,
         progress: bool = True,
         levers: Levers | None = None,
@@ -247,34 +179,23 @@ class CogVideoXGenerator:
             canvas: (width, height) the model generates; 720x480 for CogVideoX-5B I2V.
             device: "cuda" when available, else "cpu".
             torch_dtype: bfloat16 on CUDA (the model's training precision), float32 on CPU.
-            offload: model CPU offload plus VAE tiling and slicing, for GPUs with less
-                memory than the whole model (see the README for the figures).
-            levers: speed and memory settings (`Levers.from_preset(preset)`); None is plain
-                diffusers, with `offload` as given.
+            levers: speed and memory settings (`Preset.levers`: offload, VAE tiling, fused
+                QKV, ...); None is plain diffusers.
         """
-        import torch
         from diffusers import CogVideoXImageToVideoPipeline
 
+        from .tiny import tiny_cogvideox_i2v
+
         device = device or default_device()
-        if torch_dtype is None:
-            torch_dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-        levers = replace(levers, offload=levers.offload or offload) if levers is not None else Levers(offload=offload)
+        torch_dtype = torch_dtype or default_dtype(device)
+        levers = levers or Levers()
         levers.check()  # a wrong setting fails before a 22 GB load
         if levers.offload and not device.startswith("cuda"):
             raise F2FError("--offload moves models between CPU and GPU; it needs a CUDA GPU.")
-        source = model_id
-        if model_id == "tiny":
-            from .tiny import tiny_cogvideox_i2v
-
-            source = str(tiny_cogvideox_i2v(canvas))
-        try:
-            pipe = CogVideoXImageToVideoPipeline.from_pretrained(source, dtype=torch_dtype, revision=revision)
-        except (OSError, ValueError) as exc:
-            raise F2FError(
-                f"Could not load the video model '{model_id}' ({type(exc).__name__}: {str(exc).splitlines()[0]}). "
-                "Real weights (about 22 GB) download from the Hugging Face hub on first use: check the network, "
-                "HF_HOME and HF_HUB_OFFLINE, or run offline with --preset tiny."
-            ) from None
+        pipe = load_pipeline(
+            CogVideoXImageToVideoPipeline, model_id, description="the video model (about 22 GB)", torch_dtype=torch_dtype,
+            revision=revision, tiny_folder=lambda: tiny_cogvideox_i2v(canvas),
+        )
         apply_levers(pipe, levers, device=device)
         pipe.set_progress_bar_config(disable=not progress, desc="video", leave=False)
         # The pipeline keeps the hub id as given; its components keep the snapshot path (with the commit).
@@ -286,6 +207,35 @@ class CogVideoXGenerator:
         config = self.pipe.transformer.config
         scale = self.pipe.vae_scale_factor_spatial
         return config.sample_width * scale, config.sample_height * scale
+
+    # -- memory, as diffusers pipelines offer it (the levers record what is on) ------------
+
+    def enable_model_cpu_offload(self, device: str | None = None) -> None:
+        """Keep whole models on the CPU and move each to the GPU while it runs (about 10 GB of GPU memory)."""
+        self._place(offload=True, offload_mode="model", device=device)
+
+    def enable_sequential_cpu_offload(self, device: str | None = None) -> None:
+        """Move layer by layer: least GPU memory, slowest."""
+        self._place(offload=True, offload_mode="sequential", device=device)
+
+    def enable_group_offload(self, device: str | None = None) -> None:
+        """Stream leaf modules to the GPU on a side CUDA stream, ahead of their use."""
+        self._place(offload=True, offload_mode="group", device=device)
+
+    def enable_vae_tiling(self) -> None:
+        """Decode the video in spatial tiles (less memory)."""
+        self.pipe.vae.enable_tiling()
+        self.levers = replace(self.levers, vae_tiling=True)
+
+    def _place(self, *, offload: bool, offload_mode: str, device: str | None) -> None:
+        device = device or self.device
+        levers = replace(self.levers, offload=offload, offload_mode=offload_mode)
+        levers.check()
+        self.pipe.remove_all_hooks()
+        place_pipeline(self.pipe, device, offload=offload, offload_mode=offload_mode)
+        self.pipe.vae.enable_tiling()  # offloading leaves the VAE beside other models' leftovers
+        self.pipe.vae.enable_slicing()
+        self.device, self.levers = device, levers
 
     def __call__(
         self,
@@ -317,7 +267,8 @@ class CogVideoXGenerator:
         width, height = self.canvas
         max_length = self.pipe.transformer.config.max_text_seq_length
         start = time.perf_counter()
-        try:
+        with out_of_memory("generating the video", "Use --offload (model CPU offload and VAE tiling, about 10 GB of GPU "
+                                                   "memory), fewer frames, or a GPU with more memory."):
             output = self.pipe(
                 image=image,
                 prompt=prompt,
@@ -331,13 +282,6 @@ class CogVideoXGenerator:
                 callback_on_step_end=callback_on_step_end,
                 output_type="pil",
             )
-        except torch.OutOfMemoryError:
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            raise F2FError(
-                "The GPU ran out of memory while generating the video. Use --offload (model CPU offload and "
-                "VAE tiling, about 10 GB of GPU memory), fewer frames, or a GPU with more memory."
-            ) from None
         seconds = time.perf_counter() - start
         frames = list(output.frames[0])
         if len(frames) != num_frames:
@@ -347,9 +291,10 @@ class CogVideoXGenerator:
             "revision": self.revision,
             "device": self.device,
             "dtype": str(self.pipe.transformer.dtype).replace("torch.", ""),
-            "offload": self.offload,
+            "offload": self.levers.offload,
             "levers": self.levers.active(),
             "scheduler": type(self.pipe.scheduler).__name__,
+            "use_dynamic_cfg": False,  # diffusers' default, as on the model card (the paper's plain DDIM guidance)
             "max_sequence_length": max_length,
         }
         return VideoOutput(frames=frames, seconds=seconds, record=record)

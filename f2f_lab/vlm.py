@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from .errors import F2FError
+from .imaging import image_data_url  # noqa: F401  (one encoder for the package; re-exported for callers)
 
 DEFAULT_MODEL = "gpt-4o"  # the paper's VLM
 OPENAI_URL = "https://api.openai.com/v1"
@@ -40,27 +41,6 @@ NO_VLM_MESSAGE = (
 
 class VLMError(F2FError):
     """A VLM call failed (unreachable server, timeout, HTTP error, unusable answer)."""
-
-
-def image_data_url(image: Image.Image, *, image_format: str = "JPEG", max_side: int | None = None, quality: int = 95) -> str:
-    """`image` as a base64 data URL ("data:image/jpeg;base64,..."), shrunk to `max_side` if larger.
-
-    JPEG at quality 95 keeps requests small (a 1064x1192 collage is a few hundred kB) with no
-    visible loss; PNG is lossless and larger.
-    """
-    image = image.convert("RGB")
-    if max_side is not None and max(image.size) > max_side:
-        image = ImageOps.contain(image, (max_side, max_side), Image.Resampling.LANCZOS)
-    image_format = image_format.upper()
-    if image_format not in ("JPEG", "PNG"):
-        raise ValueError(f"image_format must be 'JPEG' or 'PNG', not {image_format!r}")
-    buffer = io.BytesIO()
-    if image_format == "JPEG":
-        image.save(buffer, format="JPEG", quality=quality)
-    else:
-        image.save(buffer, format="PNG")
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f"data:image/{image_format.lower()};base64,{encoded}"
 
 
 def decode_data_url(url: str) -> Image.Image:

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -64,17 +65,27 @@ class MirrorEditor:
         return SimpleNamespace(image=edited, seed=seed, record={"method": "mirror"})
 
 
-class InterruptAfter:
-    """Wraps an editor; the call after `calls` raises KeyboardInterrupt, like Ctrl-C mid-run."""
+def interrupt_while_saving_item(patch, after: int) -> list[Path]:
+    """Ctrl-C while the runner writes the record of item number `after` (from 0) into its hidden folder.
 
-    def __init__(self, editor, calls):
-        self.editor, self.calls, self.captioner = editor, calls, editor.captioner
+    By then the item is edited and scored and its hidden folder (`.seed-<s>.*.tmp`) holds the
+    editor's files, so only the runner's cleanup keeps it or a half item from staying behind.
+    Returns the partial folders seen at the interrupt.
+    """
+    real, count, seen = runner.write_json_atomic, [0], []
 
-    def edit(self, *args, **kwargs):
-        if self.calls == 0:
-            raise KeyboardInterrupt
-        self.calls -= 1
-        return self.editor.edit(*args, **kwargs)
+    def write(path, data):
+        path = Path(path)
+        if path.name == "record.json" and path.parent.name.startswith(".seed-") and path.parent.name.endswith(".tmp"):
+            if count[0] == after:
+                seen.append(path.parent)
+                assert (path.parent / "edited.png").is_file()  # the item is half written right now
+                raise KeyboardInterrupt
+            count[0] += 1
+        return real(path, data)
+
+    patch.setattr(runner, "write_json_atomic", write)
+    return seen
 
 
 # -- data -----------------------------------------------------------------------------------
@@ -99,7 +110,7 @@ def test_task_lists_shipped_in_data():
     captions = tedbench.target_captions()
     assert len(captions) == 100 and all(isinstance(c, str) and c.strip() for c in captions)
     assert "A photo of a cat yawning." in captions  # the paper's Figure S11 example is a TEdBench task
-    categories = json.loads((REPO / "data" / "tasks" / "posedit_tasks.json").read_text())
+    categories = json.loads(posedit.CATEGORIES_FILE.read_text())
     assert len(categories) == 8 and len({c["utd_mhad_action"] for c in categories}) == 8
     texts = {c["target_text"] for c in categories}
     assert {"A person performing a squat.", "A person jogging.", "A person making a basketball shooting posture."} <= texts
@@ -175,21 +186,40 @@ def test_split_covers_every_item_exactly_once(tedbench_dir):
         keys = [item.key for share in shares for item in share]
         assert sorted(keys) == sorted(item.key for item in items) and len(keys) == len(set(keys))
         assert max(map(len, shares)) - min(map(len, shares)) <= 1  # balanced
-    assert process_slot({"RANK": "1", "WORLD_SIZE": "2", "LOCAL_RANK": "1"}) == ProcessSlot(1, 2, 1)
-    assert process_slot({}) == ProcessSlot(0, 1, 0)
+    assert process_slot() == ProcessSlot(0, 1, 0)  # one process without a launcher
     with pytest.raises(F2FError):
-        process_slot({"RANK": "2", "WORLD_SIZE": "2"})
+        split_items(items, 2, 2)
 
 
-def test_interrupted_tiny_run_resumes_without_recomputing(tedbench_dir, tmp_path, fast_tiny_editor, scorer, capsys):
+def test_process_slots_come_from_accelerate_under_torchrun(tmp_path):
+    """Two processes started by torchrun each get their own slot from accelerate's PartialState."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "slot.py"
+    script.write_text("from f2f_lab.bench.runner import process_slot\ns = process_slot()\n"
+                      "print(f'SLOT {s.index} {s.count} {s.local_index}', flush=True)\n")
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29517",
+                           str(script)], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    slots = sorted(re.findall(r"SLOT \d \d \d", done.stdout))  # the two processes' lines may interleave
+    assert slots == ["SLOT 0 2 0", "SLOT 1 2 1"]
+
+
+def test_interrupted_tiny_run_resumes_without_recomputing(tedbench_dir, tmp_path, fast_tiny_editor, scorer, capsys,
+                                                          monkeypatch):
     out = tmp_path / "run"
     tasks = tedbench.load(tedbench_dir)
-    with pytest.raises(KeyboardInterrupt):
-        run_benchmark(tasks, out, benchmark="tedbench", preset="tiny", seeds=[0, 1],
-                      editor=InterruptAfter(fast_tiny_editor, calls=2), scorer=scorer, slot=ProcessSlot(), progress=False)
+    with monkeypatch.context() as patch:
+        interrupted = interrupt_while_saving_item(patch, after=2)  # the third item, 001_cat seed 0
+        with pytest.raises(KeyboardInterrupt):
+            run_benchmark(tasks, out, benchmark="tedbench", preset="tiny", seeds=[0, 1],
+                          editor=fast_tiny_editor, scorer=scorer, slot=ProcessSlot(), progress=False)
+    assert len(interrupted) == 1 and interrupted[0].parent == out / "001_cat" and interrupted[0].name.startswith(".seed-0.")
     done = sorted(p.parent.relative_to(out).as_posix() for p in out.glob("*/seed-*/record.json"))
     assert done == ["000_dog/seed-0", "000_dog/seed-1"]
-    assert not list(out.rglob("*.partial"))
+    assert not [p for p in out.rglob("*") if ".partial" in p.name or p.name.endswith(".tmp")]  # nothing half-written
+    assert not (out / "001_cat" / "seed-0").exists()  # and no half item
     first = {key: ((out / key / "record.json").stat().st_mtime_ns, (out / key / "record.json").read_text()) for key in done}
     # a folder that looks started but was never finished must not be trusted
     half = out / "002_dog" / "seed-1"

@@ -2,20 +2,19 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from f2f_lab.captions import (
-    B1_INSTRUCTION, ICLExample, TemplateCaptioner, VLMCaptioner, b1_instruction, clean_caption, load_icl_examples,
+    B1_INSTRUCTION, ICLExample, VLMCaptioner, b1_instruction, clean_caption, load_icl_examples,
     make_captioner,
 )
 from f2f_lab.errors import F2FError
+from f2f_lab.resources import data_path
 from openai_server import Reply, openai_server
 
-REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "data"
+DATA = data_path()  # f2f_lab/data, where the package keeps its bundled data
 
 # Appendix B.1 of arXiv 2411.16819, copied from the paper.
 PAPER_B1 = (
@@ -123,12 +122,19 @@ def test_an_empty_answer_is_an_error_not_a_caption(source, answer):
             captioner(source, TARGET)
 
 
-def test_make_captioner_shares_options_with_the_selector(source):
+def test_both_vlm_stages_share_one_client_and_keep_their_own_options(source):
+    from f2f_lab import Frame2Frame
+
     with openai_server("The cat slowly yawns.") as server:
-        # the pipeline hands both VLM stages one dict; selector-only keys must not break the captioner
-        captioner = make_captioner("vlm", model="m", base_url=server.base_url, fallback="last", tile_size=128)
-        assert isinstance(captioner, VLMCaptioner) and captioner.client.model == "m"
-    assert isinstance(make_captioner("template", model="gpt-4o", base_url="http://x"), TemplateCaptioner)
+        editor = Frame2Frame.from_preset(
+            "tiny", captioner="vlm", selector="vlm", progress=False, vlm_options={"base_url": server.base_url, "timeout": 7},
+            captioner_options={"image_max_side": 256}, selector_options={"fallback": "last", "tile_size": 128},
+        )
+    assert editor.vlm is not None and editor.captioner.client is editor.vlm and editor.selector.client is editor.vlm
+    assert editor.vlm.timeout == 7 and editor.vlm.model == editor.preset.vlm_model
+    assert editor.captioner.image_max_side == 256 and (editor.selector.fallback, editor.selector.tile_size) == ("last", 128)
+    with pytest.raises(F2FError, match="takes no options"):
+        make_captioner("template", image_max_side=256)
     with pytest.raises(F2FError, match="Unknown captioner"):
         make_captioner("gpt")
 

@@ -1,6 +1,7 @@
 """The `f2f` command as a user runs it: a subprocess, exit codes, one-line errors, files."""
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -13,11 +14,22 @@ from f2f_lab.results import RUN_FILES
 FAST = ["--preset", "tiny", "--frames", "9", "--steps", "1"]
 
 
-def f2f(*args, cwd=None):
+def f2f(*args, cwd=None, env=None):
     return subprocess.run(
         [sys.executable, "-m", "f2f_lab.cli", *map(str, args)],
-        capture_output=True, text=True, timeout=300, cwd=cwd, env=os.environ.copy(),
+        capture_output=True, text=True, timeout=300, cwd=cwd, env={**os.environ, **(env or {})},
     )
+
+
+def no_hub_cache(tmp_path) -> dict:
+    """An empty Hugging Face cache: the paper's CogVideoX-5B cannot load from it (the hub is off in tests),
+    so a run that reached the model load would fail there, with another message."""
+    return {"HF_HOME": str(tmp_path / "empty-hf-home"), "HF_HUB_CACHE": str(tmp_path / "empty-hf-home" / "hub")}
+
+
+def assert_nothing_loaded(proc, out):
+    assert "models ready" not in proc.stderr, proc.stderr
+    assert not out.exists()
 
 
 def assert_user_error(proc, fragment):
@@ -82,9 +94,15 @@ def test_too_small_image(tmp_path):
     assert_user_error(f2f("edit", tmp_path / "dot.png", "A cat.", *FAST), "at least 16")
 
 
-def test_extreme_aspect_ratio_is_refused_before_loading(tmp_path):
+@pytest.mark.parametrize("preset", [
+    FAST,  # loads in seconds, so only the missing "models ready" tells
+    ["--preset", "paper", "--captioner", "template", "--selector", "last"],  # cannot load here: the error would differ
+], ids=["tiny", "paper-unloadable"])
+def test_extreme_aspect_ratio_is_refused_before_loading(tmp_path, preset):
     Image.new("RGB", (3000, 20)).save(tmp_path / "sliver.png")
-    assert_user_error(f2f("edit", tmp_path / "sliver.png", "A cat.", *FAST), "aspect ratio")
+    proc = f2f("edit", tmp_path / "sliver.png", "A cat.", *preset, "--out", tmp_path / "run", env=no_hub_cache(tmp_path))
+    assert_user_error(proc, "aspect ratio")
+    assert_nothing_loaded(proc, tmp_path / "run")
 
 
 def test_empty_caption(cat_path):
@@ -93,13 +111,21 @@ def test_empty_caption(cat_path):
 
 def test_unknown_preset(cat_path):
     proc = f2f("edit", cat_path, "A cat.", "--preset", "huge")
-    assert proc.returncode == 2 and "invalid choice" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == ["f2f: error: Unknown preset 'huge'. Choose one of: paper, tiny, fast, turbo, lowvram."]
 
 
 def test_paper_preset_without_a_vlm_says_what_to_do(cat_path, tmp_path):
-    proc = f2f("edit", cat_path, "A cat.", "--preset", "paper", "--out", tmp_path / "run")
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "--captioner" in proc.stderr or "OPENAI" in proc.stderr
+    from f2f_lab.vlm import NO_VLM_MESSAGE
+
+    # conftest removed OPENAI_API_KEY and OPENAI_BASE_URL from the environment the CLI inherits
+    proc = f2f("edit", cat_path, "A cat.", "--preset", "paper", "--out", tmp_path / "run", env=no_hub_cache(tmp_path))
+    assert_user_error(proc, "OPENAI_API_KEY")
+    error_line = next(line for line in proc.stderr.splitlines() if "error" in line)
+    assert error_line == f"f2f: error: {NO_VLM_MESSAGE}"  # the whole hint, on one line
+    for way_out in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "--vlm-base-url", "--captioner template --selector clip"):
+        assert way_out in error_line
+    assert_nothing_loaded(proc, tmp_path / "run")
 
 
 def test_existing_run_is_kept_unless_overwrite(cat_path, tmp_path):
@@ -129,3 +155,30 @@ def test_bad_numbers_and_captions_fail_before_loading_models(cat_path, tmp_path,
     proc = f2f("edit", cat_path, "A cat.", "--preset", "tiny", "--frames", "9", *args, "--out", tmp_path / "run")
     assert_user_error(proc, fragment)
     assert "models ready" not in proc.stderr and not (tmp_path / "run").exists()
+
+
+def test_ctrl_c_exits_130_and_writes_no_half_run(cat_path, tmp_path):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "f2f_lab.cli", "edit", str(cat_path), "A photo of a cat yawning.",
+         "--preset", "tiny", "--frames", "9", "--steps", "50", "--out", str(out)],  # 50 steps: still editing at the signal
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+    )
+    try:
+        seen = []
+        for line in proc.stderr:  # until the models are loaded and the edit has begun
+            seen.append(line)
+            if "models ready" in line:
+                break
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
+        _, rest = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err = "".join(seen) + rest
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    message = [line for line in err.splitlines() if line.startswith("f2f: interrupted")]
+    assert len(message) == 1 and "not written" in message[0], err
+    assert list(tmp_path.iterdir()) == []  # true: no run folder, no temporary folder beside it

@@ -1,11 +1,15 @@
-"""Canvas geometry (Sec. 5.2), loading of odd inputs, collages and strips."""
+"""Canvas geometry (Sec. 5.2), loading of odd inputs, collages and strips, the image encoder."""
+
+import base64
+import io
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from f2f_lab.errors import F2FError
-from f2f_lab.imaging import collage, from_canvas, image_hash, load_image, save_video, strip, to_canvas
+from f2f_lab.imaging import (collage, encode_image, from_canvas, image_data_url, image_hash, load_image, save_video,
+                             strip, to_canvas)
 
 
 def _smooth(width, height):
@@ -134,3 +138,39 @@ def test_save_video_writes_an_mp4(tmp_path):
     path = save_video(frames, tmp_path / "v.mp4", fps=8)
     assert path.stat().st_size > 0
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+
+
+def _decode(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def test_encoder_writes_rgb_jpeg_by_default_and_lossless_png_on_request():
+    image = _smooth(40, 30)
+    jpeg = _decode(encode_image(image.convert("RGBA")))
+    assert jpeg.format == "JPEG" and jpeg.mode == "RGB" and jpeg.size == (40, 30)
+    assert np.abs(np.asarray(jpeg, dtype=int) - np.asarray(image, dtype=int)).mean() < 4
+    png = _decode(encode_image(image, "png"))
+    assert png.format == "PNG" and np.array_equal(np.asarray(png.convert("RGB")), np.asarray(image))
+    noisy = Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    assert len(encode_image(noisy, quality=50)) < len(encode_image(noisy))  # quality reaches the JPEG writer (95 default)
+    with pytest.raises(ValueError, match="'JPEG' or 'PNG'"):
+        encode_image(image, "GIF")
+
+
+def test_encoder_shrinks_to_max_side_keeping_the_aspect_ratio_and_never_enlarges():
+    assert _decode(encode_image(_smooth(1600, 1000), max_side=768)).size == (768, 480)
+    assert _decode(encode_image(_smooth(1000, 1600), max_side=400)).size == (250, 400)
+    assert _decode(encode_image(_smooth(300, 200), max_side=768)).size == (300, 200)
+
+
+def test_data_url_wraps_the_encoded_bytes():
+    image = _smooth(50, 20)
+    url = image_data_url(image, max_side=25, quality=80)
+    header, _, payload = url.partition(",")
+    assert header == "data:image/jpeg;base64"
+    assert base64.b64decode(payload) == encode_image(image, "JPEG", quality=80, max_side=25)
+    assert image_data_url(image, image_format="png").startswith("data:image/png;base64,")
+    with pytest.raises(ValueError):
+        image_data_url(image, image_format="webp")

@@ -332,3 +332,46 @@ def test_damaged_sets_files_and_bad_numbers_are_user_errors(tmp_path, capsys):
     (tmp_path / "kept.json").unlink()
     assert main(["manifold", "plot", "--sets", str(tmp_path), "--preset", "tiny", "--out", str(out)]) == 2
     assert "--overwrite" in capsys.readouterr().err and (out / "measures.json").read_text() == "{}"
+
+
+def test_cli_features_and_plot_write_their_files(tmp_path, capsys):
+    """`f2f manifold features` and `plot` on tiny sets: what they write, and its shape."""
+    from f2f_lab.cli import main
+    from f2f_lab.presets import TINY_NOTICE, get_preset
+
+    sets, out, noise = tmp_path / "sets", tmp_path / "plot", ["--noise", "3", "--noise-size", "32"]
+    assert main(["manifold", "sets", "--out", str(sets), "--per-set", "2", "--model", "tiny", "--size", "32"]) == 0
+    capsys.readouterr()
+
+    assert main(["manifold", "features", "--sets", str(sets), "--preset", "tiny", *noise]) == 0
+    printed = capsys.readouterr().out
+    with np.load(sets / "features.npz") as saved:
+        labels = [str(label) for label in saved["labels"]]
+        groups = [saved[f"group_{k}"] for k in range(len(labels))]
+    assert labels == [p.label for p in PAPER_PROMPTS] + [NOISE_LABEL]
+    assert [g.shape[0] for g in groups] == [2, 2, 2, 3]  # 2 images per set, 3 noise images
+    width = groups[0].shape[1]
+    assert width > 1 and all(g.ndim == 2 and g.shape[1] == width for g in groups)
+    assert np.allclose(np.linalg.norm(np.concatenate(groups), axis=1), 1.0, atol=1e-4)  # unit CLIP features
+    assert f"{NOISE_LABEL:<18}    3 x {width}" in printed and str(sets / "features.npz") in printed
+
+    assert main(["manifold", "plot", "--sets", str(sets), "--preset", "tiny", *noise, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    written = ["manifold.png", "manifold.svg", "measures.json", "measures.md"]
+    assert all(f"wrote {out / name}" in printed for name in written)
+    with Image.open(out / "manifold.png") as png:
+        assert png.format == "PNG" and min(png.size) > 200
+    assert "<svg" in (out / "manifold.svg").read_text(encoding="utf-8")
+    measures = json.loads((out / "measures.json").read_text(encoding="utf-8"))
+    frames = get_preset("tiny").num_frames
+    assert measures["notice"] == TINY_NOTICE and measures["space"] == "features"
+    assert measures["source"] == str(load_sets(sets).files(load_sets(sets).prompts[0].key)[0])  # --source-index 0
+    assert [row["frame"] for row in measures["frames"]] == list(range(frames)) and measures["summary"]["frames"] == frames
+    assert sum(row["chosen"] for row in measures["frames"]) == 1
+    assert set(measures["frames"][0]) >= {"closest cluster", "nearest natural image", "natural / noise", "step",
+                                          *(f"d({label})" for label in labels)}
+    edit = measures["edit"]  # the single-step point (LEDITS++ in the paper, its tiny build here)
+    assert edit["frame"] == "single-step edit" and edit["step"] > 0
+    markdown = (out / "measures.md").read_text(encoding="utf-8")
+    assert markdown.startswith(f"> {TINY_NOTICE}")
+    assert len([line for line in markdown.splitlines() if line.startswith("| ")]) == 1 + frames + 1  # header, frames, edit

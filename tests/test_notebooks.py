@@ -1,12 +1,14 @@
 """Every notebook in notebooks/ runs top to bottom in tiny mode, as a user would run it.
 
-Each runs in a copy of the repository layout under a temporary folder (notebooks/ beside a
-link to data/), so run folders land there and the committed notebooks are never touched.
+Each runs from a copy under a temporary folder (tmp/notebooks/<name>), so run folders land
+there and the committed notebooks are never touched; sample photos come from the package
+(`f2f_lab.samples.sample_path`), so nothing else of the repository needs to be beside it.
 The kernel inherits this process's environment: F2F_PRESET=tiny, HF_HUB_OFFLINE and
 F2F_CACHE (set in conftest.py).
 """
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -37,10 +39,16 @@ def test_notebook_is_committed_clean_and_opens_with_purpose_and_parameters(path)
     assert params.cell_type == "code" and "F2F_PRESET" in params.source and "preset_banner(" in params.source
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_takes_bundled_data_from_the_package(path):
+    """No path into the checkout's data: a notebook must run beside an installed wheel too."""
+    code = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+    assert not re.search(r"(?<!\w)data/", code), f"{path.name}: use f2f_lab.samples.sample_path / f2f_lab.resources.data_path"
+
+
 def copy_layout(path: Path, root: Path) -> Path:
-    """notebooks/<name> and data/ under `root`, so relative paths work as in the repository."""
+    """notebooks/<name> under `root`: the notebook alone, as a user who got it from the package would run it."""
     (root / "notebooks").mkdir(parents=True)
-    (root / "data").symlink_to(REPO / "data")
     return Path(shutil.copy(path, root / "notebooks" / path.name))
 
 

@@ -75,6 +75,45 @@ def test_save_never_overwrites_without_permission(tiny_editor, cat_path, tmp_pat
     assert (out / "edited.png").read_bytes() != before
 
 
+def interrupt(*args, **kwargs):
+    raise KeyboardInterrupt  # Ctrl-C
+
+
+def test_an_interrupted_save_leaves_no_run_and_an_interrupted_overwrite_keeps_the_old_one(
+        tiny_editor, cat_path, tmp_path, monkeypatch):
+    result = tiny_editor.edit(cat_path, "A photo of a cat yawning.", seed=0)
+    with monkeypatch.context() as patch:
+        patch.setattr("f2f_lab.results.save_video", interrupt)  # midway: source.png and edited.png are written
+        with pytest.raises(KeyboardInterrupt):
+            result.save(tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []  # no run folder, no temporary folder beside it
+    out = result.save(tmp_path / "run")  # so a rerun needs no --overwrite
+    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with monkeypatch.context() as patch:
+        patch.setattr("f2f_lab.results.write_text_atomic", interrupt)  # report.html, the last file
+        with pytest.raises(KeyboardInterrupt):
+            result.with_index(0).save(out, overwrite=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # the earlier run, whole
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+    result.with_index(0).save(out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(RUN_FILES)
+    assert (out / "edited.png").read_bytes() != before["edited.png"]
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_saving_into_a_folder_that_holds_other_things_keeps_them(tiny_editor, cat_path, tmp_path):
+    result = tiny_editor.edit(cat_path, "A photo of a cat yawning.", seed=0)
+    folder = tmp_path / "mine"
+    (folder / "older").mkdir(parents=True)
+    (folder / "notes.txt").write_text("keep me")
+    result.save(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*RUN_FILES, "notes.txt", "older"])
+    assert (folder / "notes.txt").read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+
+
 def test_with_index_chooses_another_frame_and_zero_is_the_source(tiny_editor, cat_path):
     result = tiny_editor.edit(cat_path, "A photo of a cat yawning.", seed=0)
     assert result.with_index(4).image is result.frames[4]
@@ -104,8 +143,10 @@ def test_unknown_preset_names_the_known_ones():
 
 
 def test_unsupported_frame_count_is_refused_before_loading():
+    # A video model that cannot load (the hub is off in tests): reaching the load would fail with another message.
     with pytest.raises(F2FError, match="8k\\+1"):
-        Frame2Frame.from_preset("tiny", captioner="template", selector="last", num_frames=13)
+        Frame2Frame.from_preset("tiny", captioner="template", selector="last", num_frames=13,
+                                video_model="no-such-owner/no-such-video-model", progress=False)
 
 
 def test_out_of_memory_becomes_advice(tiny_editor, cat_path):

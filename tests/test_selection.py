@@ -12,6 +12,7 @@ from f2f_lab.selection import (
     make_selector, parse_choice, sample_indices,
 )
 from openai_server import error, openai_server, stall
+from f2f_lab.vlm import VLMClient
 
 # Appendix C.1 of arXiv 2411.16819, copied from the paper.
 PAPER_C1 = (
@@ -192,7 +193,7 @@ def test_a_timeout_falls_back(source, frames):
 
 def test_the_default_fallback_is_the_clip_selector(source, frames):
     with openai_server(error(500)) as server:
-        selector = make_selector("vlm", vlm={"base_url": server.base_url, "max_retries": 0}, clip=TINY_CLIP)
+        selector = make_selector("vlm", base_url=server.base_url, max_retries=0, clip=TINY_CLIP)
         with pytest.warns(UserWarning):
             selection = selector(source, frames, TARGET)
     assert selection.selector == "clip"
@@ -266,20 +267,48 @@ def test_clip_selector_floor_rejects_frames_that_left_the_source(blue_to_red):
     assert scores["source_scores"][selection.tile - 1] >= 0.9 > scores["source_scores"][selection.tile]
 
 
-def test_clip_selector_with_tiny_clip_works_offline(source, frames):
-    selector = make_selector("clip", clip=TINY_CLIP)
-    selection = selector(source, frames, TARGET)
+# Scores for 12 tiles against a source whose own edit score is 0.22 (margin 0.01, floor 0.75):
+# tile 1 does not beat the source; tile 2 has the best edit score but left the source (CLIP-I
+# 0.70); tile 5 is the best candidate (0.315); tile 3 (0.300) is more than the margin below it,
+# tile 4 (0.307) within it: tile 4, frame 16, is the earliest frame that completes the edit.
+FIXED_SCORES = {
+    "edit_scores": [0.20, 0.35, 0.300, 0.307, 0.315, 0.31, 0.25, 0.24, 0.23, 0.21, 0.20, 0.19],
+    "source_scores": [0.95, 0.70, 0.90, 0.88, 0.86, 0.85, 0.84, 0.83, 0.82, 0.81, 0.80, 0.79],
+    "source_edit_score": 0.22,
+}
+
+
+def test_clip_rule_on_fixed_scores_picks_the_earliest_tile_within_the_margin():
+    rule = dict(edit_scores=FIXED_SCORES["edit_scores"], source_scores=FIXED_SCORES["source_scores"],
+                source_edit_score=FIXED_SCORES["source_edit_score"])
+    assert choose_by_clip(**rule) == 4
+    assert choose_by_clip(**rule, margin=0.0) == 5  # no margin: the best candidate itself
+    assert choose_by_clip(**rule, source_floor=0.0) == 2  # no floor: the frame that left the source wins
+    assert choose_by_clip(**{**rule, "source_edit_score": 0.40}) == 0  # nothing beats the source: keep it
+
+
+def test_clip_selector_with_tiny_clip_works_offline(source, frames, monkeypatch):
+    selector = make_selector("clip", clip=TINY_CLIP)  # the random-weight CLIP, loaded without the hub
     scores = selector.scores(source, frames, TARGET)
-    tile = choose_by_clip(scores["edit_scores"], scores["source_scores"], scores["source_edit_score"])
-    assert selection.tile == tile and selection.index == (0 if tile == 0 else 4 * tile)
-    assert len(selection.record["edit_scores"]) == len(selection.record["source_scores"]) == 12
+    assert scores["tiles"] == sample_indices(49, 4)
+    assert len(scores["edit_scores"]) == len(scores["source_scores"]) == 12
+    assert all(-1.0 <= x <= 1.0 for x in scores["edit_scores"] + scores["source_scores"])
+    # What the selector makes of scores is stated here, not recomputed through its own rule.
+    monkeypatch.setattr(selector, "scores", lambda *args, **kwargs: {"tiles": scores["tiles"], **FIXED_SCORES})
+    selection = selector(source, frames, TARGET)
+    assert (selection.tile, selection.index, selection.selector) == (4, 16, "clip")
+    assert selection.record["edit_scores"] == FIXED_SCORES["edit_scores"] and selection.record["tiles"] == scores["tiles"]
 
 
 def test_make_selector(source):
-    assert isinstance(make_selector("last", vlm={"model": "x"}, clip=TINY_CLIP), LastFrameSelector)
+    assert isinstance(make_selector("last", clip=TINY_CLIP), LastFrameSelector)
+    with pytest.raises(F2FError, match="takes no options"):
+        make_selector("last", tile_size=128)
     with openai_server() as server:
-        selector = make_selector("vlm", vlm={"base_url": server.base_url, "model": "m", "icl_examples": "ignored"})
-        assert isinstance(selector, VLMSelector) and selector.client.model == "m"
+        selector = make_selector("vlm", base_url=server.base_url, model="m", tile_size=128)
+        assert isinstance(selector, VLMSelector) and selector.client.model == "m" and selector.tile_size == 128
+        shared = VLMClient("m", base_url=server.base_url)
+        assert make_selector("vlm", client=shared).client is shared
     with pytest.raises(F2FError, match="Unknown selector"):
         make_selector("best")
     with pytest.raises(F2FError, match="Could not load CLIP"):

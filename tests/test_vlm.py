@@ -39,7 +39,7 @@ def test_no_key_and_no_base_url_stops_at_construction_and_names_the_way_out(no_v
     from f2f_lab.captions import make_captioner
     from f2f_lab.selection import make_selector
 
-    for build in (VLMClient, lambda: make_captioner("vlm", model="gpt-4o"), lambda: make_selector("vlm", vlm={})):
+    for build in (VLMClient, lambda: make_captioner("vlm", model="gpt-4o"), lambda: make_selector("vlm")):
         with pytest.raises(F2FError) as caught:
             build()
         message = str(caught.value)
@@ -61,7 +61,10 @@ def test_cli_without_a_vlm_prints_one_line_and_exits_2(no_vlm_env, tmp_path, cap
 
     assert main(["edit", str(cat_path), "A photo of a cat yawning.", "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
-    assert "OPENAI_API_KEY" in err and "--captioner template --selector clip" in err and "Traceback" not in err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if "error" in line]  # the one-error-line check of test_cli
+    assert len(errors) == 1, err
+    assert "OPENAI_API_KEY" in errors[0] and "--captioner template --selector clip" in errors[0], err
 
 
 def test_local_server_needs_no_key_and_gets_a_placeholder(no_vlm_env):
@@ -83,21 +86,79 @@ def test_base_url_and_key_come_from_the_environment(monkeypatch):
     assert server.requests[0].model == "my-vlm"
 
 
+def fake_key() -> str:
+    return "-".join(["sk", "test", "0123456789", "secret"])  # built at run time: no key-like text in the repo
+
+
+def files_holding(folder: Path, secret: str) -> list[str]:
+    """Every file under `folder` whose bytes contain `secret`."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and secret.encode() in p.read_bytes())
+
+
+def vlm_answers(caption: str, tile: int):
+    """A server script by request: the caption request gets `caption`, the selection request the tile."""
+    def answer(request):
+        return f"The selected edit is: {tile}" if "collage" in " ".join(request.texts()) else caption
+    return answer
+
+
 def test_key_is_sent_but_never_recorded(no_vlm_env, tmp_path):
-    secret = "-".join(["sk", "test", "0123456789", "secret"])  # built at run time: no key-like text in the repo
+    secret = fake_key()
     with openai_server(Reply("ok", prompt_tokens=123, completion_tokens=7)) as server:
         client = VLMClient("gpt-4o", api_key=secret, base_url=server.base_url)
         reply = client.chat([user_turn("hi")])
     assert server.requests[0].headers["authorization"] == f"Bearer {secret}"
-    written = write_json_atomic(tmp_path / "record.json", {"client": client.describe(), "call": reply.record})
+    # The caller's options, key and all, as a run records them: the record writer must drop the key.
+    options = {"vlm_options": {"api_key": secret, "base_url": server.base_url}, "hf_token": secret}
+    written = write_json_atomic(tmp_path / "record.json", {"client": client.describe(), "call": reply.record,
+                                                           "options": options})
     text = written.read_text()
     assert secret not in text
     saved = json.loads(text)
+    assert saved["options"] == {"vlm_options": {"base_url": server.base_url}}  # only the secrets are gone
     # token counts survive the record writer's secret filter
     assert saved["call"]["usage"] == {"prompt": 123, "completion": 7, "total": 130}
     assert saved["call"]["model"] == "gpt-4o" and saved["call"]["served_model"] == "gpt-4o"
     assert saved["call"]["latency_s"] >= 0
     assert saved["client"]["base_url"] == server.base_url
+
+
+def test_an_edit_saved_with_a_key_in_its_options_writes_the_key_nowhere(no_vlm_env, tmp_path, cat_path):
+    from f2f_lab import Frame2Frame
+
+    secret = fake_key()
+    with openai_server(default=vlm_answers("The cat slowly yawns.", 1)) as server:
+        editor = Frame2Frame.from_preset("tiny", captioner="vlm", selector="vlm", num_frames=9, num_inference_steps=1,
+                                         vlm_options={"api_key": secret, "base_url": server.base_url}, progress=False)
+        result = editor.edit(cat_path, "A photo of a cat yawning.", seed=0)
+    assert [r.headers["authorization"] for r in server.requests] == [f"Bearer {secret}"] * 2  # the key was used ...
+    assert result.caption == "The cat slowly yawns." and result.index == 4
+    # ... and a caller that records the options it built the editor with hands the key to save()
+    result.record["editor_options"] = {"vlm_options": {"api_key": secret, "base_url": server.base_url}}
+    out = result.save(tmp_path / "run")
+    assert files_holding(tmp_path, secret) == []
+    assert json.loads((out / "record.json").read_text())["editor_options"] == {"vlm_options": {"base_url": server.base_url}}
+
+
+def test_a_benchmark_run_with_a_key_in_its_editor_options_writes_the_key_nowhere(no_vlm_env, tmp_path, cat_path):
+    from f2f_lab.bench.runner import ProcessSlot, collect_records, run_benchmark
+    from f2f_lab.bench.tasks import BenchTask
+    from f2f_lab.metrics import Scorer
+
+    secret = fake_key()
+    out = tmp_path / "bench"
+    tasks = [BenchTask(id="000_cat", source=cat_path, target_text="A photo of a cat yawning.")]
+    with openai_server(default=vlm_answers("The cat slowly yawns.", 2)) as server:
+        options = {"captioner": "vlm", "selector": "vlm", "num_frames": 9, "num_inference_steps": 1, "progress": False,
+                   "vlm_options": {"api_key": secret, "base_url": server.base_url}}
+        summary = run_benchmark(tasks, out, benchmark="tedbench", preset="tiny", seeds=[0], editor_options=options,
+                                scorer=Scorer.from_preset("tiny", size=64), slot=ProcessSlot(), progress=False)
+    assert summary.computed == 1 and summary.all_done
+    assert {r.headers["authorization"] for r in server.requests} == {f"Bearer {secret}"}  # built with the key
+    assert collect_records(out)["000_cat"][0]["selection"]["index"] == 8  # tile 2 of 9 frames
+    run = json.loads((out / "run.json").read_text())
+    assert run["editor_options"]["vlm_options"] == {"base_url": server.base_url}  # recorded, less the key
+    assert files_holding(out, secret) == []
 
 
 def test_urls_in_records_lose_credentials_and_queries():

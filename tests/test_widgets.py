@@ -2,6 +2,8 @@
 
 import io
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from PIL import Image
 
 import f2f_lab as f2f
 from f2f_lab.errors import F2FError
+from f2f_lab.imaging import load_image
 from f2f_lab.presets import TINY_NOTICE
 from f2f_lab.bench.runner import load_choices, write_choices
 from f2f_lab.samples import sample_tedbench
@@ -182,7 +185,7 @@ def bench_run(tiny_editor, tmp_path_factory):
 
 
 def test_run_picker_choices_change_the_table(bench_run):
-    from f2f_lab.bench.tables import build_table
+    from f2f_lab.bench.tables import METRIC_COLUMNS, build_table
 
     out, tasks = bench_run
     picker = RunPicker(out)
@@ -195,15 +198,67 @@ def test_run_picker_choices_change_the_table(bench_run):
     assert picker.choices == {tasks[0].id: 1, tasks[1].id: None}
     assert load_choices(out / "choices.json") == picker.choices
     table = build_table([out], choices=picker.choices)
-    assert "manual" in table.to_markdown()
+    measured = [row for row in table.rows if row["Origin"].startswith("measured")]
+    assert len(measured) == 1 and measured[0]["Pick rule"] == "manual + clip_under_lpips"
+    # Computed here from the run's own files: seed 1's record for the first task, the kept source for the second.
+    chosen = [read_json(out / tasks[0].id / "seed-1" / "record.json")["metrics"],
+              read_json(out / tasks[1].id / "reference.json")["source_kept"]]
+    for key, header in METRIC_COLUMNS["tedbench"]:
+        assert measured[0][header] == pytest.approx((chosen[0][key] + chosen[1][key]) / 2), header
+
+
+def read_json(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def fit_height(path, height):
+    image = load_image(path)
+    return image.resize((max(1, round(image.width * height / image.height)), height), Image.Resampling.LANCZOS)
+
+
+def cell_error(board, row, x, expected, height):
+    """Mean pixel error between `expected` and the cell of `display.grid` at (row, x): 24 px column header, 22 px row titles, gap 8."""
+    y = 24 + row * (22 + height + 8) + 22
+    cell = board.crop((x, y, x + expected.width, y + expected.height))
+    return float(np.abs(np.asarray(cell, dtype=np.float32) - np.asarray(expected, dtype=np.float32)).mean())
 
 
 def test_example_grid_shows_source_and_picked_edit_per_task(bench_run):
+    from f2f_lab.bench.runner import pick_best
+
     out, tasks = bench_run
-    image = example_grid(out, height=64)
-    assert image.height >= len(tasks) * 64 and image.width >= 2 * 64
+    height = 64
+    picks = pick_best(out, choices={tasks[0].id: 1, tasks[1].id: None}, write=False)  # a seed, and "keep the source"
+    board = example_grid(out, picks, height=height)
+    sources = [fit_height(task.source, height) for task in tasks]
+    edit_x = 8 + max(s.width for s in sources) + 8  # the second column starts after the widest source
+    for row, (task, source, picked) in enumerate(zip(tasks, sources, ["seed 1", "source"])):
+        assert cell_error(board, row, 8, source, height) < 2.0
+        candidates = {"source": source, **{f"seed {s}": fit_height(out / task.id / f"seed-{s}" / "edited.png", height)
+                                           for s in (0, 1)}}
+        errors = {name: cell_error(board, row, edit_x, image, height) for name, image in candidates.items()}
+        assert errors[picked] < 2.0 and min(errors, key=errors.get) == picked, (task.id, errors)
     with pytest.raises(F2FError):
         grid({})
+
+
+def test_display_needs_no_ipywidgets():
+    code = (
+        "import sys\n"
+        "sys.modules['ipywidgets'] = None  # any import of it now raises ImportError\n"
+        "from PIL import Image\n"
+        "from f2f_lab.display import grid, preset_banner\n"
+        "from f2f_lab.presets import TINY_NOTICE\n"
+        "assert grid({'row': [Image.new('RGB', (32, 32))]}, ['column'], height=32).height > 32\n"
+        "assert TINY_NOTICE in preset_banner('tiny')._repr_html_()\n"
+        "try:\n"
+        "    import f2f_lab.widgets\n"
+        "except ImportError:\n"
+        "    print('widgets need ipywidgets')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "widgets need ipywidgets" in done.stdout  # the block held: only display imported
 
 
 def test_sample_tedbench_has_the_public_layout(tmp_path):

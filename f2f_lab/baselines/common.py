@@ -16,12 +16,13 @@ from typing import Any
 
 from PIL import Image
 
+from .. import loading
 from ..errors import F2FError
+from ..loading import default_device
 from ..imaging import image_hash, save_image
 from ..presets import TINY_NOTICE
 from ..records import library_versions, revision_of, write_json_atomic
-from ..results import check_writable
-from ..video import default_device
+from ..results import save_run
 
 BASELINE_RUN_FILES = ("source.png", "edited.png", "record.json")
 
@@ -112,42 +113,24 @@ class ImageEditResult:
     metrics: dict[str, float] | None = None
 
     def save(self, out: str | Path, overwrite: bool = False) -> Path:
-        """Write source.png, edited.png and record.json into `out`."""
-        out = check_writable(out, overwrite, files=BASELINE_RUN_FILES)
-        out.mkdir(parents=True, exist_ok=True)
-        save_image(self.source_output, out / "source.png")
-        save_image(self.image, out / "edited.png")
+        """Write source.png, edited.png and record.json into `out`, all at once (`results.save_run`)."""
+        return save_run(out, self._write_files, BASELINE_RUN_FILES, overwrite=overwrite)
+
+    def _write_files(self, folder: Path) -> None:
+        save_image(self.source_output, folder / "source.png")
+        save_image(self.image, folder / "edited.png")
         record = dict(self.record)
         if self.metrics is not None:
             record["metrics"] = self.metrics
-        write_json_atomic(out / "record.json", record)
-        return out
+        write_json_atomic(folder / "record.json", record)
 
 
 def load_pipeline(pipeline_class, model_id: str, *, tiny_folder, device: str, torch_dtype, offload: bool,
                   progress: bool, description: str, scheduler=None, **components):
-    """`pipeline_class.from_pretrained(model_id)` (or the tiny folder), placed on `device`; F2FError if it cannot load.
-
-    scheduler: (scheduler class, config overrides) to load in place of the model's own.
-    """
-    source = str(tiny_folder()) if model_id == "tiny" else model_id
-    try:
-        if scheduler is not None:
-            scheduler_class, overrides = scheduler
-            components["scheduler"] = scheduler_class.from_pretrained(source, subfolder="scheduler", **overrides)
-        pipe = pipeline_class.from_pretrained(source, dtype=torch_dtype, **components)
-    except (OSError, ValueError) as exc:
-        raise F2FError(
-            f"Could not load '{model_id}' for {description} ({type(exc).__name__}: {str(exc).splitlines()[0]}). "
-            "Real weights download from the Hugging Face hub on first use (gated models need `hf auth login` "
-            "and an accepted licence): check the network, HF_HOME and HF_HUB_OFFLINE, or run offline with --preset tiny."
-        ) from None
-    if offload:
-        if not device.startswith("cuda"):
-            raise F2FError("--offload moves models between CPU and GPU; it needs a CUDA GPU.")
-        pipe.enable_model_cpu_offload(device=device)  # without it diffusers picks cuda:0, whatever `device` says
-    else:
-        pipe.to(device)
+    """A baseline's pipeline through the package's one loader, placed on `device` (or offloaded)."""
+    pipe = loading.load_pipeline(pipeline_class, model_id, description=description, torch_dtype=torch_dtype,
+                                 tiny_folder=tiny_folder, scheduler=scheduler, **components)
+    loading.place_pipeline(pipe, device, offload=offload)
     pipe.set_progress_bar_config(disable=not progress, desc=description, leave=False)
     return pipe
 
@@ -197,7 +180,7 @@ class BaselineEditor:
             )
         settings = with_options(base, **overrides)
         device = device or default_device()
-        offload = preset.offload if offload is None else offload
+        offload = preset.levers.offload if offload is None else offload
         pipe = cls.load_pipe(settings, device=device, offload=bool(offload), progress=progress, torch_dtype=torch_dtype)
         return cls(pipe, settings, device=device, offload=bool(offload), output_size=preset.output_size,
                    is_tiny=preset.is_tiny, progress=progress)
@@ -233,7 +216,7 @@ class BaselineEditor:
     def _result(self, source: Image.Image, target: str, edited: Image.Image, seed: int, *, parameters: dict,
                 prompts: dict, timings: dict) -> ImageEditResult:
         """Resize the edit to the output geometry and record everything that made it."""
-        from .. import __version__
+        from ..version import __version__
 
         size = output_size(source.size, self.output_size)
         source_output = source.resize(size, Image.Resampling.LANCZOS)
@@ -264,14 +247,10 @@ class BaselineEditor:
             source_output=source_output, prompts=prompts, timings=timings, record=record, tiny=self.is_tiny,
         )
 
-    def _oom(self) -> F2FError:
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-        return F2FError(
-            f"The GPU ran out of memory while running {self.method}. Use --offload (model CPU offload), "
-            "a smaller working size, or a GPU with more memory (see the README for the figures)."
+    def _out_of_memory(self):
+        return loading.out_of_memory(
+            f"running {self.method}",
+            "Use --offload (model CPU offload), a smaller working size, or a GPU with more memory (see the README).",
         )
 
 

@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 from tqdm.auto import tqdm
 
 from ..errors import F2FError
+from ..loading import default_dtype
 from .common import BaselineEditor, ImageEditResult, load_pipeline, source_description, timed, with_options
 
 FLUX_DEV = "black-forest-labs/FLUX.1-dev"
@@ -118,15 +119,13 @@ class FlowEditEditor(BaselineEditor):
 
     @classmethod
     def load_pipe(cls, settings, *, device, offload, progress, torch_dtype):
-        import torch
         from diffusers import FluxPipeline
 
         from ..tiny import tiny_flux
 
-        if torch_dtype is None:
-            torch_dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
         pipe = load_pipeline(FluxPipeline, settings.model, tiny_folder=tiny_flux, device=device,
-                             torch_dtype=torch_dtype, offload=offload, progress=progress, description="FlowEdit")
+                             torch_dtype=torch_dtype or default_dtype(device), offload=offload, progress=progress,
+                             description="FlowEdit")
         return pipe
 
     def edit(
@@ -154,7 +153,7 @@ class FlowEditEditor(BaselineEditor):
         source, target, work = self._prepare(image, target)
         source_text = params.source_prompt or source_description(target)
         timings: dict[str, float] = {}
-        try:
+        with self._out_of_memory():
             with torch.inference_mode():
                 with timed(timings, "encode"):
                     x_src = self.encode_image(work)
@@ -169,8 +168,6 @@ class FlowEditEditor(BaselineEditor):
                                       n_avg=params.n_avg, generator=self._generator(seed), progress=self.progress)
                 with timed(timings, "decode"):
                     edited = self.decode_latents(x_edit, work.size)
-        except torch.OutOfMemoryError:
-            raise self._oom() from None
         prompts = {"target": target, "source_prompt": source_text,
                    "rule": "given" if params.source_prompt else "source_description(target)"}
         parameters = {**asdict(params), "sigmas": [round(s, 6) for s in sigmas]}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
+from ..loading import default_dtype
 from .common import BaselineEditor, ImageEditResult, load_pipeline, source_description, timed, with_options
 
 SD15 = "stable-diffusion-v1-5/stable-diffusion-v1-5"  # the checkpoint of diffusers' img2img and LEDITS++ docs
@@ -27,9 +28,7 @@ def _tiny_sd():
 def _sd_dtype(device: str, torch_dtype):
     import torch
 
-    if torch_dtype is not None:
-        return torch_dtype
-    return torch.float16 if device.startswith("cuda") else torch.float32  # SD 1.x's usual inference precision
+    return torch_dtype or default_dtype(device, gpu_dtype=torch.float16)  # SD 1.x's usual inference precision
 
 
 # ---------------------------------------------------------------------------------------------
@@ -83,21 +82,17 @@ class SDEditEditor(BaselineEditor):
         guidance_scale: float | None = None,
     ) -> ImageEditResult:
         """Edit `image` toward `target`; None arguments take the settings' values (0.8, 50, 7.5)."""
-        import torch
-
         params = with_options(self.settings, strength=strength, num_inference_steps=num_inference_steps,
                               guidance_scale=guidance_scale)
         source, target, work = self._prepare(image, target)
         timings: dict[str, float] = {}
         with timed(timings, "edit"):
-            try:
+            with self._out_of_memory():
                 edited = self.pipe(
                     prompt=target, image=work, strength=params.strength,
                     num_inference_steps=params.num_inference_steps, guidance_scale=params.guidance_scale,
                     generator=self._generator(seed), output_type="pil",
                 ).images[0]
-            except torch.OutOfMemoryError:
-                raise self._oom() from None
         return self._result(source, target, edited, seed, parameters=asdict(params),
                             prompts={"target": target}, timings=timings)
 
@@ -167,8 +162,6 @@ class LeditsEditor(BaselineEditor):
         edit_threshold: float | None = None,
     ) -> ImageEditResult:
         """Edit `image` toward `target` (the single edit concept unless `edit_concepts` is given)."""
-        import torch
-
         params = with_options(
             self.settings, source_prompt=source_prompt, num_inference_steps=num_inference_steps, skip=skip,
             edit_guidance_scale=edit_guidance_scale, edit_threshold=edit_threshold,
@@ -178,7 +171,7 @@ class LeditsEditor(BaselineEditor):
         concepts = list(params.edit_concepts or (target,))
         generator = self._generator(seed)
         timings: dict[str, float] = {}
-        try:
+        with self._out_of_memory():
             with timed(timings, "inversion"):
                 self.pipe.invert(
                     image=work, source_prompt=params.source_prompt, source_guidance_scale=params.source_guidance_scale,
@@ -191,8 +184,6 @@ class LeditsEditor(BaselineEditor):
                     edit_guidance_scale=params.edit_guidance_scale, edit_threshold=params.edit_threshold,
                     generator=generator, output_type="pil",
                 ).images[0]
-        except torch.OutOfMemoryError:
-            raise self._oom() from None
         prompts = {"target": target, "source_prompt": params.source_prompt, "edit_concepts": concepts,
                    "rule": "the target caption is the one edit concept" if not params.edit_concepts else "given"}
         return self._result(source, target, edited, seed, parameters=asdict(params), prompts=prompts, timings=timings)
@@ -265,8 +256,6 @@ class Pix2PixZeroEditor(BaselineEditor):
         cross_attention_guidance_amount: float | None = None,
     ) -> ImageEditResult:
         """Edit `image` toward `target`; `source_prompt` describes the source (else derived from the target)."""
-        import torch
-
         params = with_options(self.settings, source_prompt=source_prompt, num_inference_steps=num_inference_steps,
                               guidance_scale=guidance_scale,
                               cross_attention_guidance_amount=cross_attention_guidance_amount)
@@ -274,7 +263,7 @@ class Pix2PixZeroEditor(BaselineEditor):
         caption = params.source_prompt or source_description(target)
         generator = self._generator(seed)
         timings: dict[str, float] = {}
-        try:
+        with self._out_of_memory():
             with timed(timings, "inversion"):
                 inverted = self.pipe.invert(
                     caption, image=work, num_inference_steps=params.num_inference_steps, generator=generator,
@@ -291,8 +280,6 @@ class Pix2PixZeroEditor(BaselineEditor):
                     cross_attention_guidance_amount=params.cross_attention_guidance_amount,
                     generator=generator, latents=inverted, negative_prompt=caption, output_type="pil",
                 ).images[0]
-        except torch.OutOfMemoryError:
-            raise self._oom() from None
         prompts = {"target": target, "source_prompt": caption,
                    "rule": "given" if params.source_prompt else "source_description(target)"}
         return self._result(source, target, edited, seed, parameters=asdict(params), prompts=prompts, timings=timings)

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from pathlib import Path
 
-from ..captions import CAPTIONERS
-from ..editors import METHODS
+from ..cli_options import add_editor_options, add_preset_option, editor_options
 from ..errors import F2FError
-from ..presets import PRESETS, TINY_NOTICE
-from ..selection import SELECTORS
+from ..presets import TINY_NOTICE
 from .runner import DEFAULT_LPIPS_BOUND, PICK_RULES, SEED_COUNTS
 
 COMMAND_MODULES = ("speed",)  # extra subcommand modules of f2f_lab.bench, in help order
@@ -58,19 +57,11 @@ def run_bench_command(args) -> int:
 
 def _add_run_options(parser: argparse.ArgumentParser, benchmark: str) -> None:
     parser.add_argument("--out", help=f"run folder (default: runs/bench/{benchmark}/<method>-<preset>); a rerun resumes it")
-    parser.add_argument("--method", default="f2f", choices=METHODS, help="Frame2Frame or a baseline editor (default: %(default)s)")
-    parser.add_argument("--preset", default="paper", choices=sorted(PRESETS), help="model ids and numbers (default: %(default)s)")
+    add_preset_option(parser, "paper")
     parser.add_argument("--seeds", type=int, default=SEED_COUNTS[benchmark],
                         help="seeds 0..N-1 per task (default: %(default)s, the paper's)")
     parser.add_argument("--limit", type=int, help="only the first N tasks (a quick look)")
-    parser.add_argument("--device", help="torch device (default: cuda, or cuda:LOCAL_RANK under accelerate launch)")
-    parser.add_argument("--offload", action="store_true", default=None, help="model CPU offload and VAE tiling (less GPU memory)")
-    parser.add_argument("--captioner", choices=CAPTIONERS, help="temporal caption source for F2F (default: the preset's)")
-    parser.add_argument("--selector", choices=SELECTORS, help="frame selector for F2F (default: the preset's)")
-    parser.add_argument("--frames", type=int, dest="num_frames", help="frames to generate (8k+1; paper: 49)")
-    parser.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps (paper: 50)")
-    parser.add_argument("--vlm-model", help="VLM for captions and selection (default: the preset's, gpt-4o)")
-    parser.add_argument("--vlm-base-url", help="OpenAI-compatible server URL (default: $OPENAI_BASE_URL, else OpenAI)")
+    add_editor_options(parser, device_help="torch device (default: cuda, or cuda:LOCAL_RANK under accelerate launch)")
     parser.add_argument("--clip-model", help="open_clip model for the metrics (default: the preset's, ViT-B-32)")
     parser.add_argument("--clip-pretrained", help="open_clip weights tag for the metrics (default: the preset's, openai)")
     parser.add_argument("--clip-score-scale", type=float, default=1.0,
@@ -106,6 +97,7 @@ def _run_tedbench(args) -> int:
 def _run_posedit(args) -> int:
     from . import posedit
 
+    _check_counts(args)  # before a rebuild that takes minutes
     data = Path(args.data)
     if not (data / "tasks.json").is_file():
         if not args.utd_mhad:
@@ -114,26 +106,28 @@ def _run_posedit(args) -> int:
     return _run(args, "posedit", posedit.load(data), task_captions=not args.vlm_captions)
 
 
+def _check_counts(args) -> None:
+    if args.seeds < 1 or (args.limit is not None and args.limit < 1):
+        raise F2FError("--seeds and --limit must be at least 1.")
+
+
 def _run(args, benchmark: str, tasks, task_captions: bool) -> int:
     from .runner import run_benchmark
 
-    if args.seeds < 1 or (args.limit is not None and args.limit < 1):
-        raise F2FError("--seeds and --limit must be at least 1.")
-    if args.num_inference_steps is not None and args.num_inference_steps < 1:
-        raise F2FError(f"--steps {args.num_inference_steps}: use at least 1 denoising step (paper: 50).")
+    _check_counts(args)
+    options = editor_options(args)
+    device = options.pop("device")
     tasks = tasks[: args.limit] if args.limit else tasks
-    out = Path(args.out) if args.out else Path("runs") / "bench" / benchmark / f"{args.method}-{args.preset}"
-    if args.preset == "tiny":
+    preset = args.preset
+    out = Path(args.out) if args.out else Path("runs") / "bench" / benchmark / re.sub(r"[^\w.=+-]", "_", f"{args.method}-{preset.name}")
+    if preset.is_tiny:
         print(TINY_NOTICE, file=sys.stderr)
     summary = run_benchmark(
-        tasks, out, benchmark=benchmark, method=args.method, preset=args.preset, seeds=range(args.seeds),
-        device=args.device, task_captions=task_captions, light=args.light, progress=args.progress,
+        tasks, out, benchmark=benchmark, method=args.method, preset=preset, seeds=range(args.seeds),
+        device=device, task_captions=task_captions, light=args.light, progress=args.progress,
         scorer_options={"clip_model": args.clip_model, "clip_pretrained": args.clip_pretrained,
                         "clip_score_scale": args.clip_score_scale},
-        editor_options={"captioner": args.captioner, "selector": args.selector, "offload": args.offload,
-                        "num_frames": args.num_frames, "num_inference_steps": args.num_inference_steps,
-                        "vlm_model": args.vlm_model,
-                        "vlm_options": {"base_url": args.vlm_base_url} if args.vlm_base_url else None},
+        editor_options=options,
     )
     where = f" (process {summary.slot.index + 1} of {summary.slot.count})" if summary.slot.count > 1 else ""
     print(f"{benchmark}{where}: {summary.computed} items computed, {summary.skipped} already done, "

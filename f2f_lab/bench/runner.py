@@ -14,20 +14,21 @@ result per task, picked by hand (Sec. 5.1). Here every (task, seed) pair is one 
       picks.json               best seed per task and the rule that picked it
       table.csv, table.md      written by `f2f bench table`
 
-Resuming. An item is written into `<task_id>/.seed-<s>.partial/` and renamed to `seed-<s>/`
-only when complete, so a crash or Ctrl-C never leaves a folder that looks finished. An item
+Resuming. An item is written into a hidden folder beside `<task_id>/seed-<s>/` and renamed
+to it only when complete (`records.atomic_folder`), so a crash or Ctrl-C never leaves a
+folder that looks finished. An item
 counts as done only when `seed-<s>/record.json` parses and holds metrics and `edited.png`
 exists; anything else found there is removed and redone. A rerun of the same command skips
 done items and computes the rest. A run folder refuses a different benchmark, method,
 preset or metric setting, so numbers in one folder are always comparable.
 
-Several GPUs or machines. Under `accelerate launch` (or `torchrun`) each process reads its
-rank from the RANK / WORLD_SIZE / LOCAL_RANK variables those launchers set and takes items
+Several GPUs or machines. Under `accelerate launch` (or `torchrun`) each process learns its
+place from accelerate's `PartialState`, as the manifold sets do, and takes items
 `rank, rank + world_size, ...` of the full, fixed item list, on GPU `cuda:LOCAL_RANK`. The
 split is over all items, done or not, so every item belongs to exactly one process whatever
-has already finished. The items are independent, so no process group is initialised and no
-process ever waits for another: a crashed process only leaves its own items for the next
-run. Across machines OUT must be on a shared filesystem. One process runs everything.
+has already finished. The items are independent, so no process ever waits for another: a
+crashed process only leaves its own items for the next run. Across machines OUT must be on
+a shared filesystem. One process runs everything.
 
 Best of seeds (`pick_best`). Rules, all automatic and recorded with every pick:
 
@@ -55,7 +56,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -68,7 +68,7 @@ from ..captions import Caption
 from ..errors import F2FError
 from ..imaging import load_image, save_image
 from ..presets import Preset, get_preset
-from ..records import library_versions, write_json_atomic
+from ..records import atomic_folder, library_versions, write_json_atomic
 from .tasks import BenchTask
 
 SEED_COUNTS = {"tedbench": 15, "posedit": 9}  # the paper's seeds per task (Sec. 5.1, 5.3)
@@ -131,25 +131,12 @@ def split_items(items: Sequence[BenchItem], process_index: int, num_processes: i
     return list(items[process_index::num_processes])
 
 
-# (rank, world size, local rank) variables: torchrun / `accelerate launch --multi_gpu`, then MPI
-# (`accelerate launch --mpirun_hostfile`, Open MPI, Intel MPI / MPICH), as accelerate itself reads them.
-_SLOT_VARIABLES = (
-    ("RANK", "WORLD_SIZE", "LOCAL_RANK"),
-    ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK"),
-    ("PMI_RANK", "PMI_SIZE", "MPI_LOCALRANKID"),
-)
+def process_slot() -> ProcessSlot:
+    """This process's slot under `accelerate launch` or `torchrun` (accelerate's `PartialState`); 0 of 1 without."""
+    from ..loading import process_state
 
-
-def process_slot(environ: Mapping[str, str] | None = None) -> ProcessSlot:
-    """This process's slot from the variables `accelerate launch`, `torchrun` or MPI set; 0 of 1 without."""
-    env = os.environ if environ is None else environ
-    rank, size, local = next((names for names in _SLOT_VARIABLES if names[0] in env), _SLOT_VARIABLES[0])
-    try:
-        slot = ProcessSlot(int(env.get(rank, 0)), int(env.get(size, 1)), int(env.get(local, 0)))
-    except ValueError:
-        raise F2FError(f"{rank}, {size} and {local} must be integers (the launcher sets them).") from None
-    split_items([], slot.index, slot.count)  # validates
-    return slot
+    state = process_state()
+    return ProcessSlot(state.process_index, state.num_processes, state.local_process_index)
 
 
 def item_folder(out: Path, item: BenchItem) -> Path:
@@ -255,9 +242,8 @@ def _run_item(item: BenchItem, out: Path, editor, scorer, config: dict, slot: Pr
     target = None if task.target_image is None else load_image(task.target_image)
     metrics = scorer.score(source, result.image, task.target_text, target=target)
 
-    partial = task_dir / f".seed-{item.seed}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
+    # The item appears under its final name only when complete (records.atomic_folder).
+    with atomic_folder(folder, replace=True) as partial:
         if hasattr(result, "metrics"):
             result.metrics = metrics
         if hasattr(result, "save") and not light:
@@ -279,11 +265,6 @@ def _run_item(item: BenchItem, out: Path, editor, scorer, config: dict, slot: Pr
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         write_json_atomic(partial / "record.json", record)
-        if folder.exists():  # a half-written folder from an older run: never trusted
-            shutil.rmtree(folder)
-        os.replace(partial, folder)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
     return record
 
 

@@ -75,6 +75,10 @@ class BenchTable:
         lines += ["| " + " | ".join(_format(row.get(c), row.get(QUOTED_DIGITS, 3)) for c in self.columns) + " |" for row in self.rows]
         return "\n".join(lines) + "\n" + "".join(f"\n- {note}" for note in self.notes) + ("\n" if self.notes else "")
 
+    def _repr_markdown_(self) -> str:
+        """A notebook shows the table itself when it is a cell's last expression."""
+        return self.to_markdown()
+
 
 def _format(value, digits: int) -> str:
     if value is None:

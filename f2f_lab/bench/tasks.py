@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import F2FError
+from ..resources import data_path
 
-DATA_TASKS = Path(__file__).resolve().parents[2] / "data" / "tasks"
+DATA_TASKS = data_path("tasks")
 
 
 @dataclass(frozen=True)

@@ -44,18 +44,18 @@ def add_manifold_commands(subparsers) -> argparse.ArgumentParser:
 
 
 def _add_study_options(parser: argparse.ArgumentParser) -> None:
-    from ..presets import PRESETS  # light: dataclasses only
+    from ..cli_options import add_preset_option  # light: argparse and dataclasses only
 
     parser.add_argument("--sets", default="runs/manifold/sets", help="sets folder (default: %(default)s)")
-    parser.add_argument("--preset", default="paper", choices=sorted(PRESETS),
-                        help="paper: CLIP ViT-B/32 and CogVideoX-5B; tiny: random stand-ins (default: %(default)s)")
+    add_preset_option(parser, "paper", help="paper: CLIP ViT-B/32 and CogVideoX-5B; tiny: random stand-ins; "
+                                            "or a spec such as paper:num_inference_steps=30 (default: %(default)s)")
     parser.add_argument("--noise", type=int, default=25, help="random-noise images (paper: 25)")
     parser.add_argument("--noise-size", type=int, default=512, help="noise image side in px (default: %(default)s)")
 
 
 def run_manifold(args) -> None:
     """Run a parsed `f2f manifold ...` command (F2FError propagates to the CLI's handler)."""
-    from ..presets import TINY_NOTICE, get_preset
+    from ..presets import TINY_NOTICE
     from .sets import generate_sets, load_sets
 
     if args.manifold_command == "sets":
@@ -69,7 +69,7 @@ def run_manifold(args) -> None:
             print(sets.summary())
         return
 
-    preset = get_preset(args.preset)
+    preset = args.preset  # resolved by the CLI
     if args.manifold_command == "plot":  # never lose an earlier figure
         from ..results import check_writable
 

@@ -227,27 +227,15 @@ def _read_json(path: Path, what: str) -> dict:
 
 
 def _load_flux(settings: FluxSettings, device, offload: bool):
-    import torch
     from diffusers import FluxPipeline
 
-    dtype = torch.bfloat16 if str(device).startswith("cuda") else torch.float32
-    source = settings.model
-    if source == "tiny":
-        from ..tiny import tiny_flux
+    from ..loading import default_dtype, load_pipeline, place_pipeline
+    from ..tiny import tiny_flux
 
-        source = str(tiny_flux())
-    try:
-        pipe = FluxPipeline.from_pretrained(source, dtype=dtype)
-    except (OSError, ValueError) as exc:
-        raise F2FError(
-            f"Could not load '{settings.model}' ({type(exc).__name__}: {str(exc).splitlines()[0]}). FLUX.1-dev is gated: "
-            "accept its licence on huggingface.co/black-forest-labs/FLUX.1-dev and log in (`hf auth login`); "
-            "weights (about 33 GB) download on first use. Offline, use --model tiny."
-        ) from None
-    if offload:
-        pipe.enable_model_cpu_offload(device=device)
-    else:
-        pipe.to(device)
+    # FLUX.1-dev is gated: the loader's message says how to log in and accept the licence.
+    pipe = load_pipeline(FluxPipeline, settings.model, description="the FLUX image sets (about 33 GB)",
+                         torch_dtype=default_dtype(str(device)), tiny_folder=tiny_flux)
+    place_pipeline(pipe, str(device), offload=offload)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 
@@ -281,8 +269,9 @@ def generate_sets(
 
     Under `accelerate launch`, each process makes its share (see the module docstring).
     """
-    from accelerate import PartialState
     from tqdm.auto import tqdm
+
+    from ..loading import out_of_memory, process_state
 
     prompts = as_prompts(prompts)
     if not 1 <= n <= SEED_STRIDE:
@@ -304,9 +293,8 @@ def generate_sets(
 
     import torch
 
-    # Launched as several processes (accelerate launch, torchrun), each takes its share; on a
-    # machine without CUDA the processes talk over gloo (cpu=True), else over NCCL.
-    state = PartialState(cpu=not torch.cuda.is_available())
+    # Launched as several processes (accelerate launch, torchrun), each takes its share.
+    state = process_state()
     if state.is_main_process:
         write_json_atomic(out / SETS_FILE, {**shared, "n": max(n, _recorded_n(out)), "versions": library_versions()})
     work = [(k, p, i) for k, p in enumerate(prompts) for i in range(n)]
@@ -321,14 +309,12 @@ def generate_sets(
         for k, p, i in bar:
             image_seed = seed + k * SEED_STRIDE + i
             start = time.perf_counter()
-            try:
+            with out_of_memory("making FLUX images", "Pass --cpu-offload or a smaller --size."):
                 image = pipe(
                     p.prompt, height=settings.size, width=settings.size, num_inference_steps=settings.num_inference_steps,
                     guidance_scale=settings.guidance_scale, max_sequence_length=settings.max_sequence_length,
                     generator=torch.Generator(device="cpu").manual_seed(image_seed),
                 ).images[0]
-            except torch.OutOfMemoryError:
-                raise F2FError("The GPU ran out of memory making FLUX images; pass --offload or a smaller --size.") from None
             path = save_image(image, out / p.key / f"{i:04d}.png")
             write_json_atomic(path.with_suffix(".json"), {
                 "set": p.key, "index": i, "prompt": p.prompt, "seed": image_seed, "model": settings.model,

@@ -7,6 +7,7 @@ from typing import Sequence
 
 from PIL import Image, ImageOps
 
+from ..imaging import encode_image
 from .measures import PathMeasures
 from .plot import plot_manifold
 from .projection import ManifoldProjection
@@ -14,9 +15,8 @@ from .sets import ImageSets
 
 
 def _jpeg(image: Image.Image, size: int) -> bytes:
-    buffer = io.BytesIO()
-    ImageOps.fit(image.convert("RGB"), (size, size), Image.Resampling.LANCZOS).save(buffer, format="JPEG", quality=85)
-    return buffer.getvalue()
+    """A square `size` x `size` thumbnail (centre-cropped) as JPEG bytes for an `Image` widget."""
+    return encode_image(ImageOps.fit(image.convert("RGB"), (size, size), Image.Resampling.LANCZOS), quality=85)
 
 
 def filter_grid(sets: ImageSets, size: int = 96, columns: int = 8):

@@ -1,0 +1,72 @@
+"""The command-line options every `f2f` command shares, declared once.
+
+`f2f edit`, `f2f demo`, `f2f bench tedbench|posedit|speed` and `f2f manifold` take the same
+`--preset` (a name or a spec, "paper:num_inference_steps=30"), and the editing commands the
+same editor options; `editor_options(args)` turns them into the keyword arguments of
+`editors.make_editor`, refusing Frame2Frame-only options for a single-step method.
+This module imports argparse and data only, so `f2f --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .captions import CAPTIONERS
+from .editors import METHODS
+from .errors import F2FError
+from .presets import PRESETS, Preset, get_preset
+from .selection import SELECTORS
+
+PRESET_METAVAR = "NAME[:FIELD=VALUE,...]"
+# Options that only mean something to Frame2Frame (flag, attribute of the parsed args).
+F2F_ONLY = (("--captioner", "captioner"), ("--selector", "selector"), ("--frames", "num_frames"),
+            ("--vlm-model", "vlm_model"), ("--vlm-base-url", "vlm_base_url"))
+
+
+def add_preset_option(parser: argparse.ArgumentParser, default: str, help: str | None = None) -> None:
+    """`--preset NAME[:FIELD=VALUE,...]`: a preset, optionally with fields or levers changed."""
+    parser.add_argument(
+        "--preset", default=default, metavar=PRESET_METAVAR,
+        help=help or f"{', '.join(PRESETS)}, or one with changed fields, e.g. paper:num_inference_steps=30 (default: %(default)s)",
+    )
+
+
+def add_editor_options(parser: argparse.ArgumentParser, *, device_help: str = "torch device (default: cuda when available, else cpu)") -> None:
+    """The method, where it runs, and the Frame2Frame stages and numbers."""
+    parser.add_argument("--method", default="f2f", choices=METHODS, help="Frame2Frame or a single-step baseline editor (default: %(default)s)")
+    parser.add_argument("--device", help=device_help)
+    parser.add_argument("--offload", action="store_true", default=None, help="model CPU offload and VAE tiling (less GPU memory)")
+    parser.add_argument("--captioner", choices=CAPTIONERS, help="temporal caption source (default: the preset's)")
+    parser.add_argument("--selector", choices=SELECTORS, help="frame selector (default: the preset's)")
+    parser.add_argument("--frames", type=int, dest="num_frames", help="frames to generate (8k+1; paper: 49)")
+    parser.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps (paper: 50)")
+    parser.add_argument("--vlm-model", help="VLM for captions and selection (default: the preset's, gpt-4o)")
+    parser.add_argument("--vlm-base-url", help="OpenAI-compatible server URL (default: $OPENAI_BASE_URL, else OpenAI)")
+
+
+def resolve_preset(args: argparse.Namespace) -> Preset:
+    """Read `--preset` once, where the user gave it; everything below gets the `Preset` object."""
+    args.preset = get_preset(args.preset)
+    return args.preset
+
+
+def check_steps(args: argparse.Namespace) -> None:
+    if getattr(args, "num_inference_steps", None) is not None and args.num_inference_steps < 1:
+        raise F2FError(f"--steps {args.num_inference_steps}: use at least 1 denoising step (paper: 50).")
+
+
+def editor_options(args: argparse.Namespace) -> dict:
+    """Keyword arguments of `make_editor(args.method, args.preset, ...)` from the parsed editor options."""
+    check_steps(args)
+    if args.method != "f2f":
+        given = [flag for flag, name in F2F_ONLY if getattr(args, name, None) is not None]
+        if getattr(args, "caption", None) is not None:
+            given.insert(1, "--caption")
+        if given:
+            raise F2FError(f"{', '.join(given)} only apply to --method f2f; {args.method} edits from the target caption alone.")
+        return {"device": args.device, "offload": args.offload, "num_inference_steps": args.num_inference_steps}
+    return {
+        "device": args.device, "offload": args.offload, "captioner": args.captioner, "selector": args.selector,
+        "num_frames": args.num_frames, "num_inference_steps": args.num_inference_steps, "vlm_model": args.vlm_model,
+        "vlm_options": {"base_url": args.vlm_base_url} if args.vlm_base_url else None,
+    }

@@ -1,0 +1,137 @@
+"""Loading models: the device, the dtype, diffusers pipelines, and out-of-memory errors, once.
+
+Every model of the package (the video model, the baselines, FLUX for the manifold sets)
+loads through `load_pipeline` and runs under `out_of_memory`, so a missing download, a
+missing tokenizer library and a full GPU each get the same clear error wherever they happen.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from .errors import F2FError
+
+HUB_ADVICE = (
+    "Real weights download from the Hugging Face hub on first use (gated models need `hf auth login` and an "
+    "accepted licence): check the network, HF_HOME and HF_HUB_OFFLINE, or run offline with --preset tiny."
+)
+# Libraries that tokenizers load lazily: transformers converts a folder's slow tokenizer
+# (T5's spiece.model) with protobuf/sentencepiece, and falls back to tiktoken.
+TOKENIZER_LIBRARIES = ("sentencepiece", "protobuf", "tiktoken", "google.protobuf")
+
+
+class OutOfMemory(F2FError):
+    """The GPU ran out of memory; the message says what to try."""
+
+
+def default_device() -> str:
+    """"cuda" when a CUDA GPU is visible, else "cpu"."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def default_dtype(device: str, *, gpu_dtype=None):
+    """The dtype a model runs in: `gpu_dtype` (bfloat16 unless given) on CUDA, float32 on a CPU."""
+    import torch
+
+    if device.startswith("cuda"):
+        return gpu_dtype if gpu_dtype is not None else torch.bfloat16
+    return torch.float32
+
+
+def load_pipeline(
+    pipeline_class,
+    model_id: str,
+    *,
+    description: str,
+    torch_dtype=None,
+    revision: str | None = None,
+    tiny_folder: Callable[[], object] | None = None,
+    scheduler: tuple | None = None,
+    **components,
+):
+    """`pipeline_class.from_pretrained(model_id)`, or the tiny folder for "tiny"; F2FError if it cannot load.
+
+    Args:
+        description: what the model is for, in the error message ("the video model").
+        tiny_folder: builds (once, cached) the tiny random-weight folder used for "tiny".
+        scheduler: (scheduler class, config overrides) to load in place of the model's own.
+        components: other components handed to `from_pretrained` as they are.
+    The pipeline stays on the CPU; `place_pipeline` puts it on a device.
+    """
+    if model_id == "tiny":
+        if tiny_folder is None:
+            raise F2FError(f"There is no tiny stand-in for {description}.")
+        source = str(tiny_folder())
+    else:
+        source = model_id
+    try:
+        if scheduler is not None:
+            scheduler_class, overrides = scheduler
+            components["scheduler"] = scheduler_class.from_pretrained(source, subfolder="scheduler", revision=revision, **overrides)
+        return pipeline_class.from_pretrained(source, dtype=torch_dtype, revision=revision, **components)
+    except ImportError as exc:
+        raise F2FError(_missing_library_message(model_id, description, exc)) from None
+    except (OSError, ValueError) as exc:
+        text = str(exc)
+        if any(name in text for name in TOKENIZER_LIBRARIES):
+            raise F2FError(_missing_library_message(model_id, description, exc)) from None
+        first_line = text.splitlines()[0] if text else ""
+        raise F2FError(f"Could not load '{model_id}' for {description} ({type(exc).__name__}: {first_line}). {HUB_ADVICE}") from None
+
+
+def _missing_library_message(model_id: str, description: str, exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return (
+        f"'{model_id}' for {description} was found but could not be built: a library it needs is missing "
+        f"({type(exc).__name__}: {text}). Install the package's dependencies again (`pip install -e .`; "
+        "its tokenizers need sentencepiece and protobuf); this is not a download problem."
+    )
+
+
+def place_pipeline(pipe, device: str, *, offload: bool = False, offload_mode: str = "model") -> None:
+    """Put `pipe` on `device`, or keep it on the CPU with one of diffusers' offload modes."""
+    import torch
+
+    if offload and not device.startswith("cuda"):
+        raise F2FError("--offload moves models between CPU and GPU; it needs a CUDA GPU.")
+    if not offload:
+        pipe.to(device)
+    elif offload_mode == "model":
+        pipe.enable_model_cpu_offload(device=device)  # without `device` diffusers picks cuda:0
+    elif offload_mode == "sequential":
+        pipe.enable_sequential_cpu_offload(device=device)
+    else:  # diffusers' documented low-memory recipe: leaf modules streamed ahead of use
+        pipe.enable_group_offload(onload_device=torch.device(device), offload_type="leaf_level", use_stream=True)
+
+
+@contextmanager
+def out_of_memory(task: str, advice: str = "Use --offload (model CPU offload), or a GPU with more memory.") -> Iterator[None]:
+    """Turn CUDA out-of-memory inside the block into `OutOfMemory`: what ran out, and what to try."""
+    import torch
+
+    try:
+        yield
+    except torch.OutOfMemoryError:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        raise OutOfMemory(f"The GPU ran out of memory while {task}. {advice}") from None
+
+
+def process_state():
+    """This process's place among those `accelerate launch` or `torchrun` started (accelerate's `PartialState`).
+
+    On a machine without CUDA the processes talk over gloo (cpu=True), else over NCCL. The
+    process group gets a day's timeout instead of the default 10 minutes: on a resume, a
+    process whose share is done may wait at a barrier while another loads a 33 GB model and
+    renders for longer than that, and the watchdog would kill the whole job.
+    """
+    from datetime import timedelta
+
+    import torch
+    from accelerate import PartialState
+    from accelerate.utils import InitProcessGroupKwargs
+
+    return PartialState(cpu=not torch.cuda.is_available(), **InitProcessGroupKwargs(timeout=timedelta(hours=24)).to_kwargs())
