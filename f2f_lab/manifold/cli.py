@@ -3,6 +3,7 @@
     accelerate launch -m f2f_lab.cli manifold sets --out runs/manifold/sets     # FLUX sets, all GPUs
     f2f manifold features --sets runs/manifold/sets                             # CLIP features, cached
     f2f manifold plot --sets runs/manifold/sets --out runs/manifold             # F2F path, figure, measures
+    f2f manifold plot --toy --out runs/manifold-toy                             # the toy world, on a CPU in seconds
 
 This module only imports argparse at load time, so `f2f --help` stays fast.
 """
@@ -40,6 +41,9 @@ def add_manifold_commands(subparsers) -> argparse.ArgumentParser:
     plot.add_argument("--seed", type=int, default=0, help="video seed (default: 0)")
     plot.add_argument("--single-step", default="ledits", help="single-step editor for the comparison point, or 'none'")
     plot.add_argument("--overwrite", action="store_true", help="replace the figure and measures of an earlier plot in --out")
+    plot.add_argument("--toy", action="store_true",
+                      help="the toy world (f2f_lab.toy): rendered sets, path and single step, exact off-manifold distances; "
+                           "seconds on a CPU, no weights (--sets, --preset and --noise-size do not apply)")
     return manifold
 
 
@@ -74,6 +78,8 @@ def run_manifold(args) -> None:
         from ..results import check_writable
 
         check_writable(args.out, args.overwrite, files=("manifold.png", "manifold.svg", "measures.json", "measures.md"))
+        if args.toy:
+            return _run_toy_plot(args)
     if preset.is_tiny:
         print(TINY_NOTICE, file=sys.stderr)
     sets = load_sets(args.sets)
@@ -104,3 +110,18 @@ def run_manifold(args) -> None:
         print(result.measures.summary_text())
         for path in result.files:
             print(f"wrote {path}")
+
+
+def _run_toy_plot(args) -> None:
+    """`f2f manifold plot --toy`: Figure 2 and its measures in the toy world, with the exact distances."""
+    from ..toy import TOY_NOTICE, off_manifold_markdown, off_manifold_summary, run_toy_study
+
+    print(TOY_NOTICE, file=sys.stderr)
+    choice = args.single_step.lower()
+    single_step = None if choice == "none" else ("crossfade" if choice == "crossfade" else "resample")
+    result = run_toy_study(args.out, noise=args.noise, source_index=args.source_index, seed=args.seed,
+                           single_step=single_step)
+    print(result.measures.summary_text())
+    print(off_manifold_markdown(off_manifold_summary(result.off_manifold)))
+    for path in result.files:
+        print(f"wrote {path}")
