@@ -25,6 +25,7 @@ from .errors import F2FError
 from .resources import data_path
 
 DATA = data_path()
+PAPER_ICL_COUNT = 9  # in-context examples in the paper's caption requests (appendix B.1)
 ICL_EXAMPLES = data_path("icl_examples.json")
 
 # The paper's instruction for temporal editing captions, verbatim (appendix B.1, arXiv
@@ -103,9 +104,15 @@ class ICLExample:
     origin: str = ""
 
 
-def load_icl_examples(path: str | Path = ICL_EXAMPLES) -> list[ICLExample]:
-    """The examples of a JSON file like f2f_lab/data/icl_examples.json; image paths are relative to the file."""
+def load_icl_examples(path: str | Path = ICL_EXAMPLES, count: int | None = PAPER_ICL_COUNT) -> list[ICLExample]:
+    """The first `count` examples (all when None) of a JSON file like f2f_lab/data/icl_examples.json.
+
+    Image paths are relative to the file. The bundled file holds ten; the paper used nine
+    (appendix B.1), so nine is the default: the three of Figure S10, then six of ours.
+    """
     path = Path(path)
+    if count is not None and count < 1:
+        raise F2FError(f"count={count}: use at least one in-context example (the paper: {PAPER_ICL_COUNT}).")
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))["examples"]
     except FileNotFoundError:
@@ -120,7 +127,7 @@ def load_icl_examples(path: str | Path = ICL_EXAMPLES) -> list[ICLExample]:
         if image is not None and not image.is_file():
             raise F2FError(f"Example {number} of '{path}' names the image '{image}', which does not exist.")
         examples.append(ICLExample(target=entry["target"], temporal=entry["temporal"], image=image, origin=entry.get("origin", "")))
-    return examples
+    return examples[:count]
 
 
 _LABEL = re.compile(
@@ -188,6 +195,8 @@ class VLMCaptioner:
             right away when no key or base URL is configured.
         icl_examples: a JSON file like f2f_lab/data/icl_examples.json (the default), or a list of
             `ICLExample`.
+        icl_count: how many of the file's examples to send: nine, as the paper (appendix B.1);
+            None sends all of them (the bundled file has a tenth).
         image_max_side: the source image is shrunk to fit this many pixels before sending.
         image_format: "JPEG" or "PNG" for the data URLs.
     """
@@ -199,6 +208,7 @@ class VLMCaptioner:
         client=None,
         *,
         icl_examples: str | Path | list[ICLExample] = ICL_EXAMPLES,
+        icl_count: int | None = PAPER_ICL_COUNT,
         image_max_side: int = 768,
         image_format: str = "JPEG",
         **client_options,
@@ -209,7 +219,7 @@ class VLMCaptioner:
         self.client = client if client is not None else VLMClient(**client_options)
         if isinstance(icl_examples, (str, Path)):
             self.icl_source = Path(icl_examples)
-            self.examples = load_icl_examples(icl_examples)
+            self.examples = load_icl_examples(icl_examples, icl_count)
         else:
             self.icl_source = None
             self.examples = list(icl_examples)

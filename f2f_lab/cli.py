@@ -95,6 +95,7 @@ def run_edit(args, image, target: str, out: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command as typed, for "resume with: ..."
     try:
         if hasattr(args, "preset"):
             resolve_preset(args)

@@ -98,7 +98,9 @@ def load_clip(name: str = "ViT-B-32", pretrained: str | None = "openai", device:
     model_name = f"local-dir:{tiny_clip_dir()}" if name == "tiny" else name
     # OpenAI's CLIPs were trained with QuickGELU, but open_clip's "ViT-B-32" config builds plain
     # GELU and (since 3.x) only warns when given the "openai" weights: ask for the tag's activation.
-    quick_gelu = name != "tiny" and bool(pretrained) and bool(open_clip.get_pretrained_cfg(name, pretrained).get("quick_gelu"))
+    # The lookup is by exact key while the factory accepts "ViT-B/32" too: ask with its spelling.
+    config_name = name.replace("/", "-")
+    quick_gelu = name != "tiny" and bool(pretrained) and bool(open_clip.get_pretrained_cfg(config_name, pretrained).get("quick_gelu"))
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(
             model_name, pretrained=None if name == "tiny" else pretrained, device=device, force_quick_gelu=quick_gelu

@@ -30,9 +30,11 @@ BANNER_STYLE = (
     "font-weight:600;color:#5c4400;line-height:1.35"
 )
 # How the paper names its metrics (Tables 1 and 2), with the better direction.
+# The CLIP score is the default scorer's CLIPScore convention (f2f_lab.metrics), as the tables label it.
 METRIC_LABELS = {
-    "source_lpips": "source LPIPS &darr;", "source_clip_i": "source CLIP-I &uarr;", "clip_score": "CLIP score &uarr;",
-    "clip_score_cosine": "CLIP cosine", "target_lpips": "target LPIPS &darr;", "target_clip_i": "target CLIP-I &uarr;",
+    "source_lpips": "source LPIPS &darr;", "source_clip_i": "source CLIP-I &uarr;",
+    "clip_score": "target CLIP (2.5&middot;max(cos,0)) &uarr;", "clip_score_cosine": "CLIP cosine (raw)",
+    "target_lpips": "target LPIPS &darr;", "target_clip_i": "target CLIP-I &uarr;",
 }
 
 

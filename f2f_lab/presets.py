@@ -93,6 +93,14 @@ class Levers:
         # Sequential and group offload move weights inside every layer's forward, in hooks
         # that torch.compile must not trace (diffusers disables the compiler there), so a
         # fullgraph-compiled block fails on its first call. Model offload moves whole models.
+        # The caches decide in Python from tensor values each step (First Block Cache in a
+        # compiler-disabled function, PAB and FasterCache by comparing timesteps), which a
+        # fullgraph-compiled block cannot trace.
+        if self.cache is not None and self.compile_transformer:
+            raise F2FError(
+                f"The '{self.cache}' cache decides from the data in every step and cannot run inside a compiled "
+                "transformer; turn off compile_transformer or the cache."
+            )
         if self.offload and self.offload_mode != "model" and self.compile_transformer:
             raise F2FError(
                 f"{self.offload_mode.capitalize()} offload moves weights inside each layer and cannot run a compiled "

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-FORMAT_VERSION = 2  # bump whenever a tiny model's configuration changes: old caches rebuild
+FORMAT_VERSION = 4  # bump whenever a tiny model's configuration changes: old caches rebuild
 TEXT_MAX_LENGTH = 128  # the tiny transformer's text length (the real model's: 226 tokens)
 
 
@@ -72,6 +72,29 @@ def tiny_t5(vocab_words: str = "a the of photo cat dog person slowly raising han
     return tokenizer, T5EncoderModel(config)
 
 
+def write_t5_sentencepiece(folder: Path, words: str = "a the of photo cat dog person slowly raising hands video scene") -> Path:
+    """Train a small unigram sentencepiece model (well under a second) and write it as `folder/spiece.model`.
+
+    The hub's T5 tokenizers (CogVideoX's among them) are such a file with no tokenizer.json;
+    transformers converts it on load, which needs sentencepiece and protobuf. A tiny folder
+    written this way makes the tiny models go through that same conversion.
+    """
+    import io
+
+    import sentencepiece
+
+    corpus = [words, "the scene slowly and smoothly changes until it shows a cat yawning",
+              string.ascii_lowercase, string.ascii_uppercase, string.digits, string.punctuation]
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(corpus * 20), model_writer=model, vocab_size=120, model_type="unigram",
+        pad_id=0, eos_id=1, unk_id=2, bos_id=-1, character_coverage=1.0, hard_vocab_limit=False, minloglevel=2,
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "spiece.model").write_bytes(model.getvalue())
+    return folder
+
+
 def _build_cogvideox_i2v(folder: Path, canvas: tuple[int, int]) -> None:
     import torch
     from diffusers import (
@@ -81,15 +104,23 @@ def _build_cogvideox_i2v(folder: Path, canvas: tuple[int, int]) -> None:
         CogVideoXTransformer3DModel,
     )
 
+    from transformers import T5Config, T5EncoderModel, T5Tokenizer
+
     width, height = canvas
-    tokenizer, text_encoder = tiny_t5()
+    spiece = write_t5_sentencepiece(folder / "_spiece")
+    tokenizer = T5Tokenizer.from_pretrained(spiece, extra_ids=0)  # the real folder's conversion
+    torch.manual_seed(0)
+    text_encoder = T5EncoderModel(T5Config(
+        vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=4,
+        relative_attention_num_buckets=8, feed_forward_proj="gated-gelu", is_encoder_decoder=False,
+    ))
     torch.manual_seed(0)
     # Same structure as CogVideoX-5b-I2V (image latents concatenated to the noise, so
     # in_channels = 2 x latent channels; rotary plus learned positional embeddings), scaled down.
     transformer = CogVideoXTransformer3DModel(
         num_attention_heads=4, attention_head_dim=16, in_channels=16, out_channels=8,
         time_embed_dim=32, text_embed_dim=32, num_layers=1,
-        sample_width=width // 8, sample_height=height // 8, sample_frames=49,
+        sample_width=width // 8, sample_height=height // 8, sample_frames=17,  # the tiny preset's frame count: its learned embedding fits it
         patch_size=2, temporal_compression_ratio=4, max_text_seq_length=TEXT_MAX_LENGTH,
         use_rotary_positional_embeddings=True, use_learned_positional_embeddings=True,
     )
@@ -110,6 +141,10 @@ def _build_cogvideox_i2v(folder: Path, canvas: tuple[int, int]) -> None:
         tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler
     )
     pipe.save_pretrained(folder)
+    # As on the hub: the tokenizer is spiece.model alone, converted when the pipeline loads.
+    (folder / "tokenizer" / "tokenizer.json").unlink(missing_ok=True)
+    shutil.move(str(spiece / "spiece.model"), folder / "tokenizer" / "spiece.model")
+    shutil.rmtree(spiece)
 
 
 def tiny_cogvideox_i2v(canvas: tuple[int, int] = (96, 64)) -> Path:

@@ -10,6 +10,7 @@ diffusers loads them; the `tiny` model id loads a small random-weight copy inste
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -39,18 +40,23 @@ def check_num_frames(num_frames: int) -> None:
         raise F2FError(f"num_frames={num_frames} is not supported by CogVideoX; use 8k+1 frames (9, 17, 25, 33, 41 or 49).")
 
 
-def check_frames_for_transformer(num_frames: int, config) -> None:
-    """Refuse a frame count the transformer's learned positional embedding was not trained for.
+def positional_embedding_of(num_frames: int, config) -> tuple[str, str | None]:
+    """Which positional embedding the transformer uses for `num_frames`, and a warning when it is untrained.
 
     CogVideoX-5B I2V learns its positional embedding for `sample_frames` (49) frames; for any
-    other count diffusers silently drops it and adds a sin-cos embedding the model never saw.
+    other count diffusers silently drops it and adds a sin-cos embedding the model never saw
+    (`CogVideoXPatchEmbed`), so the video changes in ways no test of the weights covered.
     """
-    if config.get("use_learned_positional_embeddings") and num_frames != config.get("sample_frames"):
-        frames = config.get("sample_frames")
-        raise F2FError(
-            f"num_frames={num_frames}: this CogVideoX transformer learned its positional embedding for {frames} frames "
-            f"only (use_learned_positional_embeddings); any other count silently changes the model. Use {frames} frames."
-        )
+    if not config.get("use_learned_positional_embeddings"):
+        return "rotary only" if config.get("use_rotary_positional_embeddings") else "sin-cos", None
+    frames = config.get("sample_frames")
+    if num_frames == frames:
+        return f"learned ({frames} frames)", None
+    return f"sin-cos substitute: the learned one is for {frames} frames", (
+        f"num_frames={num_frames}: this CogVideoX transformer learned its positional embedding for {frames} frames only; "
+        f"diffusers replaces it by an untrained sin-cos embedding for {num_frames}, so the video is not the model's own. "
+        f"Use {frames} frames for the model as published (the paper: 49)."
+    )
 
 
 class SDPAKernelProcessor:
@@ -266,6 +272,9 @@ class CogVideoXGenerator:
             raise ValueError(f"image is {image.size}; this model generates on a {self.canvas} canvas")
         width, height = self.canvas
         max_length = self.pipe.transformer.config.max_text_seq_length
+        embedding, warning = positional_embedding_of(num_frames, self.pipe.transformer.config)
+        if warning:
+            warnings.warn(warning, UserWarning, stacklevel=2)
         start = time.perf_counter()
         with out_of_memory("generating the video", "Use --offload (model CPU offload and VAE tiling, about 10 GB of GPU "
                                                    "memory), fewer frames, or a GPU with more memory."):
@@ -280,6 +289,7 @@ class CogVideoXGenerator:
                 generator=torch.Generator(device="cpu").manual_seed(seed),
                 max_sequence_length=max_length,
                 callback_on_step_end=callback_on_step_end,
+                use_dynamic_cfg=False,  # diffusers' default and the model card's: the paper's plain DDIM guidance
                 output_type="pil",
             )
         seconds = time.perf_counter() - start
@@ -294,7 +304,8 @@ class CogVideoXGenerator:
             "offload": self.levers.offload,
             "levers": self.levers.active(),
             "scheduler": type(self.pipe.scheduler).__name__,
-            "use_dynamic_cfg": False,  # diffusers' default, as on the model card (the paper's plain DDIM guidance)
+            "use_dynamic_cfg": False,
+            "positional_embedding": embedding,
             "max_sequence_length": max_length,
         }
         return VideoOutput(frames=frames, seconds=seconds, record=record)

@@ -45,5 +45,7 @@ def test_run_ablation_runs_each_distinct_variant_once_and_tabulates(tiny_editor,
     models = [row["Model"] for row in table.rows]
     assert models == ["Last Frame", "Selected Frame", "Last Frame", "Selected Frame"]
     assert table.rows[0]["Origin"] == "quoted from the paper" and "TINY" in table.rows[2]["Origin"]
+    clip = "Target CLIP (2.5·max(cos,0)) ↑"  # labelled as Table 1 labels it: the CLIPScore convention
+    assert table.columns[:4] == ["Model", "Source LPIPS ↓", "Source CLIP-I ↑", clip] and table.rows[1][clip] == 0.63
     timed = ablations.ablation_table({"9 frames": runs["9 frames"]}, timing=True)
     assert timed.rows[0]["Frames"] == 9 and timed.rows[0]["Video s/item"] > 0

@@ -247,19 +247,26 @@ def test_interrupted_tiny_run_resumes_without_recomputing(tedbench_dir, tmp_path
     assert main(["bench", "table", str(out)]) == 0
     with open(out / "table.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["Model", "Source LPIPS ↓", "Source CLIP-I ↑", "Target CLIP ↑", "Tasks", "Seeds", "Pick rule", "Origin"]
+    clip = "Target CLIP (2.5·max(cos,0)) ↑"  # the CLIPScore convention, the default, named in the header
+    assert list(rows[0]) == ["Model", "Source LPIPS ↓", "Source CLIP-I ↑", clip, "Tasks", "Seeds", "Kept source", "Pick rule", "Origin"]
+    assert json.loads((out / "run.json").read_text())["scorer"]["clip_score"] == "clipscore_w2.5"
     paper_f2f = next(r for r in rows if r["Model"] == "F2F" and r["Origin"].startswith("quoted from the paper"))
-    assert (paper_f2f["Source LPIPS ↓"], paper_f2f["Source CLIP-I ↑"], paper_f2f["Target CLIP ↑"]) == ("0.22", "0.89", "0.63")
+    assert (paper_f2f["Source LPIPS ↓"], paper_f2f["Source CLIP-I ↑"], paper_f2f[clip]) == ("0.22", "0.89", "0.63")
     assert len([r for r in rows if r["Origin"].startswith("quoted")]) == 6
     ours = next(r for r in rows if r["Origin"].startswith("measured"))
     assert "TINY" in ours["Origin"] and ours["Tasks"] == "3" and ours["Seeds"] == "2"
-    # the documented default rule, applied by hand: best CLIP among seeds with source LPIPS <= 0.4, else lowest LPIPS
-    picked = []
-    for by_seed in records.values():
-        faithful = [m for m in (r["metrics"] for r in by_seed.values()) if m["source_lpips"] <= 0.4]
-        picked.append(max(faithful, key=lambda m: m["clip_score"]) if faithful
-                      else min((r["metrics"] for r in by_seed.values()), key=lambda m: m["source_lpips"]))
-    for column, key in (("Source LPIPS ↓", "source_lpips"), ("Source CLIP-I ↑", "source_clip_i"), ("Target CLIP ↑", "clip_score")):
+    # the documented default rule, applied by hand: keep the source when no seed beats its CLIP score; else the best
+    # CLIP among the seeds that do with source LPIPS <= 0.4, else the lowest LPIPS of them
+    picked, kept = [], 0
+    for task_id, by_seed in records.items():
+        source = json.loads((out / task_id / "reference.json").read_text())["source_kept"]
+        improving = [m for m in (r["metrics"] for r in by_seed.values()) if m["clip_score"] > source["clip_score"]]
+        faithful = [m for m in improving if m["source_lpips"] <= 0.4]
+        kept += not improving
+        picked.append(source if not improving else max(faithful, key=lambda m: m["clip_score"]) if faithful
+                      else min(improving, key=lambda m: m["source_lpips"]))
+    assert ours["Kept source"] == str(kept)
+    for column, key in (("Source LPIPS ↓", "source_lpips"), ("Source CLIP-I ↑", "source_clip_i"), (clip, "clip_score")):
         assert float(ours[column]) == pytest.approx(np.mean([m[key] for m in picked]), abs=1e-4)
     assert (out / "table.md").read_text(encoding="utf-8").count("quoted from the paper (Table 1)") == 6
 
@@ -291,7 +298,12 @@ def test_best_of_seeds_rules_and_manual_choices(tedbench_dir, tmp_path, small_sc
         assert by_clip[task_id]["seed"] == max(by_seed, key=lambda s: by_seed[s]["metrics"]["clip_score"])
         assert by_lpips[task_id]["seed"] == min(by_seed, key=lambda s: by_seed[s]["metrics"]["source_lpips"])
     strict = runner.pick_best(out, lpips_bound=-1.0)["picks"]  # no seed is under the bound
-    assert {p["rule"] for p in strict.values()} == {"fallback_lowest_lpips"}
+    for task_id, by_seed in records.items():
+        source = json.loads((out / task_id / "reference.json").read_text())["source_kept"]
+        improving = [s for s in by_seed if by_seed[s]["metrics"]["clip_score"] > source["clip_score"]]
+        expected = min(improving, key=lambda s: by_seed[s]["metrics"]["source_lpips"]) if improving else None
+        assert strict[task_id]["seed"] == expected
+        assert strict[task_id]["rule"] == ("fallback_lowest_lpips" if improving else "keep_source")
 
     choices = tmp_path / "choices.json"
     runner.write_choices(choices, {"000_dog": 2, "001_cat": None})
@@ -299,7 +311,9 @@ def test_best_of_seeds_rules_and_manual_choices(tedbench_dir, tmp_path, small_sc
     assert picks["picks"]["000_dog"] == {"seed": 2, "rule": "manual", "metrics": records["000_dog"][2]["metrics"]}
     kept = picks["picks"]["001_cat"]
     assert kept["seed"] is None and kept["metrics"]["source_lpips"] == pytest.approx(0.0, abs=1e-6)
-    assert picks["picks"]["002_dog"]["rule"].startswith("clip_under_lpips")
+    assert picks["picks"]["002_dog"] == runner.pick_best(out, write=False)["picks"]["002_dog"]  # unnamed: the rule's pick
+    assert picks["picks"]["002_dog"]["rule"].startswith("clip_under_lpips") or picks["picks"]["002_dog"]["rule"] in (
+        "keep_source", "fallback_lowest_lpips")
     assert json.loads((out / "picks.json").read_text())["picks"]["000_dog"]["rule"] == "manual"
     with pytest.raises(F2FError, match="no results"):
         runner.pick_best(out, choices={"999_nothing": 1})
@@ -313,6 +327,73 @@ def test_best_of_seeds_rules_and_manual_choices(tedbench_dir, tmp_path, small_sc
                       editor=MirrorEditor(), scorer=small_scorer, progress=False, slot=ProcessSlot())
 
 
+class BrightnessScorer:
+    """A stand-in scorer with known answers. CLIP score: the edit's mean brightness for "sitting" targets, its
+    darkness otherwise; source LPIPS: the brightness gap. MirrorEditor's seed 0 keeps the brightness and later
+    seeds add to it, so only the "sitting" task has seeds that beat the unedited source."""
+
+    def config(self):
+        return {"clip_score": "clipscore_w2.5", "clip_score_scale": 2.5, "stand_in": "brightness"}
+
+    def score_batch(self, sources, edits, texts, targets=None):
+        rows = []
+        for source, edit, text in zip(sources, edits, texts):
+            before, after = (np.asarray(im.convert("RGB"), dtype=np.float64).mean() / 255 for im in (source, edit))
+            clip = after if "sitting" in text else 1 - after
+            rows.append({"source_lpips": abs(after - before), "source_clip_i": 1 - abs(after - before),
+                         "clip_score": clip, "clip_score_cosine": clip / 2.5})
+        return rows
+
+    def score(self, source, edited, text, target=None):
+        return self.score_batch([source], [edited], [text])[0]
+
+
+def test_best_of_seeds_keeps_the_source_when_no_seed_beats_it(tedbench_dir, tmp_path):
+    out, tasks = tmp_path / "run", tedbench.load(tedbench_dir)
+    run_benchmark(tasks, out, benchmark="tedbench", method="mirror", preset="tiny", seeds=[0, 1, 2],
+                  editor=MirrorEditor(), scorer=BrightnessScorer(), progress=False, slot=ProcessSlot())
+    records = runner.collect_records(out)
+    source = {t.id: json.loads((out / t.id / "reference.json").read_text())["source_kept"] for t in tasks}
+    picks = runner.pick_best(out)
+    assert picks["picks"]["000_dog"]["seed"] == 2 and picks["picks"]["000_dog"]["rule"] == "clip_under_lpips(0.4)"
+    for task_id in ("001_cat", "002_dog"):  # no seed's CLIP score exceeds the source's own: the source is kept
+        assert picks["picks"][task_id] == {"seed": None, "rule": "keep_source", "metrics": source[task_id]}
+    assert picks["kept_source"] == ["001_cat", "002_dog"]
+    assert all(p["seed"] is not None for p in runner.pick_best(out, "clip", write=False)["picks"].values())
+
+    # The table counts the kept sources, and its means use the source's metrics for them (as the paper counts).
+    clip = "Target CLIP (2.5·max(cos,0)) ↑"
+    table = tables.build_table([out])
+    ours = next(r for r in table.rows if r["Model"] == "mirror")
+    assert ours["Kept source"] == 2 and ours["Tasks"] == 3
+    chosen = [records["000_dog"][2]["metrics"], source["001_cat"], source["002_dog"]]
+    for key, header in (("source_lpips", "Source LPIPS ↓"), ("source_clip_i", "Source CLIP-I ↑"), ("clip_score", clip)):
+        assert ours[header] == pytest.approx(np.mean([m[key] for m in chosen]))
+    assert any("kept the source on 2 of 3 tasks (0 by hand, 2 by rule" in note for note in table.notes)
+    assert "| 2 |" in table.to_markdown() and "Kept source" in table.to_csv().splitlines()[0]
+
+    # A manual null reports exactly as the rule's keep-source does: seed None, the source's metrics, counted.
+    manual = runner.pick_best(out, choices={"001_cat": None}, write=False)
+    assert manual["picks"]["001_cat"] == {"seed": None, "rule": "manual: keep the source", "metrics": source["001_cat"]}
+    assert manual["kept_source"] == picks["kept_source"]
+    by_hand = next(r for r in tables.build_table([out], choices={"001_cat": None}).rows if r["Model"] == "mirror")
+    assert by_hand["Kept source"] == 2 and by_hand[clip] == pytest.approx(ours[clip])
+
+    # A raw-cosine run is labelled so, and one column never mixes conventions.
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for path in out.rglob("*"):
+        if path.is_file():
+            (raw / path.relative_to(out)).parent.mkdir(parents=True, exist_ok=True)
+            (raw / path.relative_to(out)).write_bytes(path.read_bytes())
+    run = json.loads((raw / "run.json").read_text())
+    run["scorer"] = {"clip_score": "raw_cosine", "clip_score_scale": 1.0}
+    (raw / "run.json").write_text(json.dumps(run))
+    assert "Target CLIP (cos) ↑" in tables.build_table([raw]).columns
+    with pytest.raises(F2FError, match="score CLIP differently"):
+        tables.build_table([out, raw])
+
+
 def test_posedit_run_gives_table_2_with_target_metrics_and_gt_row(utd_mhad_dir, tmp_path, small_scorer):
     tasks = posedit.build(utd_mhad_dir, tmp_path / "posedit", progress=False)
     out = tmp_path / "run"
@@ -321,14 +402,19 @@ def test_posedit_run_gives_table_2_with_target_metrics_and_gt_row(utd_mhad_dir, 
     record = runner.collect_records(out)["squat_s1"][0]
     assert {"target_lpips", "target_clip_i"} <= set(record["metrics"])
     table = tables.build_table([out])
-    assert table.columns[:6] == ["Model", "Source LPIPS ↓", "Source CLIP-I ↑", "Target LPIPS ↓", "Target CLIP-I ↑", "Target CLIP ↑"]
+    clip = "Target CLIP (2.5·max(cos,0)) ↑"
+    assert table.columns[:6] == ["Model", "Source LPIPS ↓", "Source CLIP-I ↑", "Target LPIPS ↓", "Target CLIP-I ↑", clip]
     gt_rows = [r for r in table.rows if r["Model"] == "GT (Reference)"]
     assert [r["Origin"].split(" (")[0] for r in gt_rows] == ["quoted from the paper", "measured here, TINY preset: noise, not a result"]
     assert gt_rows[1]["Target LPIPS ↓"] == pytest.approx(0.0, abs=1e-6) and gt_rows[1]["Target CLIP-I ↑"] == pytest.approx(1.0, abs=1e-5)
     paper_f2f = next(r for r in table.rows if r["Model"] == "F2F")
-    assert (paper_f2f["Source LPIPS ↓"], paper_f2f["Target LPIPS ↓"], paper_f2f["Target CLIP ↑"]) == (0.14, 0.15, 0.64)
+    assert (paper_f2f["Source LPIPS ↓"], paper_f2f["Target LPIPS ↓"], paper_f2f[clip]) == (0.14, 0.15, 0.64)
     ours = next(r for r in table.rows if r["Model"] == "mirror")
-    assert ours["Target LPIPS ↓"] == pytest.approx(np.mean([r[0]["metrics"]["target_lpips"] for r in runner.collect_records(out).values()]))
+    picks = runner.pick_best(out, write=False)["picks"]  # one seed: it, or the source when it does not beat the source
+    expected = [json.loads((out / t / "reference.json").read_text())["source_kept"] if picks[t]["seed"] is None else r[0]["metrics"]
+                for t, r in runner.collect_records(out).items()]
+    assert ours["Target LPIPS ↓"] == pytest.approx(np.mean([m["target_lpips"] for m in expected]))
+    assert ours["Kept source"] == sum(p["seed"] is None for p in picks.values())
     csv_path, md_path = tables.write_table(table, out)
     assert "Table 2: PosEdit" in md_path.read_text(encoding="utf-8") and csv_path.is_file()
 

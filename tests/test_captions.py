@@ -59,7 +59,8 @@ def test_request_is_the_papers_in_context_conversation(source):
 
     (request,) = server.requests
     assert request.model == "gpt-4o"
-    assert request.roles == ["user", "assistant"] * len(examples) + ["user"]
+    assert len(examples) == 9 and caption.record["icl_examples"] == 9  # appendix B.1: nine examples
+    assert request.roles == ["user", "assistant"] * 9 + ["user"]
     for k, example in enumerate(examples):
         user, answer = 2 * k, 2 * k + 1
         assert request.texts(user) == [PAPER_B1.replace("CAPTION", example.target)]
@@ -156,12 +157,15 @@ def _strings(value):
             yield from _strings(item)
 
 
-def test_examples_include_figure_s10_and_at_least_nine_in_all():
+def test_nine_examples_by_default_the_papers_three_first_and_a_tenth_on_request():
     examples = load_icl_examples()
-    assert len(examples) >= 9
-    published = {e.target: e.temporal for e in examples if e.target in FIGURE_S10}
-    assert published == FIGURE_S10
-    assert len({e.target for e in examples}) == len(examples)
+    assert len(examples) == 9  # appendix B.1
+    assert {e.target: e.temporal for e in examples[:3]} == FIGURE_S10  # Figure S10's three lead
+    every = load_icl_examples(count=None)
+    assert len(every) == 10 and every[:9] == examples
+    assert len({e.target for e in every}) == len(every)
+    with pytest.raises(F2FError, match="at least one"):
+        load_icl_examples(count=0)
 
 
 def test_example_images_load_and_their_licences_are_stated():

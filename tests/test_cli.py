@@ -182,3 +182,26 @@ def test_ctrl_c_exits_130_and_writes_no_half_run(cat_path, tmp_path):
     message = [line for line in err.splitlines() if line.startswith("f2f: interrupted")]
     assert len(message) == 1 and "not written" in message[0], err
     assert list(tmp_path.iterdir()) == []  # true: no run folder, no temporary folder beside it
+
+
+def test_ctrl_c_in_a_benchmark_says_how_far_it_got_and_how_to_resume(tmp_path, monkeypatch, capsys):
+    from f2f_lab.bench import runner
+    from f2f_lab.cli import main
+    from f2f_lab.samples import sample_tedbench
+
+    data, out = sample_tedbench(tmp_path / "tedbench", limit=2), tmp_path / "run"
+    real, calls = runner._run_item, []
+
+    def stop_at_the_second_item(*args, **kwargs):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "_run_item", stop_at_the_second_item)
+    argv = ["bench", "tedbench", "--data", str(data), "--out", str(out), "--preset", "tiny", "--seeds", "2",
+            "--frames", "9", "--steps", "1", "--light", "--no-progress"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert f"stopped: 1 of 4 items are done in {out}" in err
+    assert "Resume with: f2f bench tedbench --data" in err and f"--out {out}" in err

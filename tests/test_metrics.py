@@ -57,13 +57,51 @@ def test_score_reports_source_and_target_metrics(scorer, images):
     assert with_target["source_lpips"] == pytest.approx(without["source_lpips"], abs=1e-6)
 
 
-def test_clip_score_scale_multiplies_the_cosine(scorer, images):
+def test_clip_score_is_clipscore_by_default_and_keeps_the_raw_cosine(scorer, images):
+    # The paper's 0.63 fits CLIPScore (Hessel et al. 2021): 2.5 * max(cos, 0), not the raw cosine (~0.25).
     cat, _ = images
-    scaled = Scorer.from_preset("tiny", clip_score_scale=2.5)
-    raw = scorer.score(cat, cat, "A photo of a cat.")
-    result = scaled.score(cat, cat, "A photo of a cat.")
-    assert result["clip_score_cosine"] == pytest.approx(raw["clip_score_cosine"], abs=1e-6)
-    assert result["clip_score"] == pytest.approx(2.5 * raw["clip_score"], abs=1e-6)
+    result = scorer.score(cat, cat, "A photo of a cat.")
+    assert result["clip_score"] == pytest.approx(2.5 * max(result["clip_score_cosine"], 0.0), abs=1e-6)
+    assert scorer.clip_text(cat, "A photo of a cat.") == pytest.approx(result["clip_score"], abs=1e-5)
+    assert scorer.clip_text(cat, "A photo of a cat.", scaled=False) == pytest.approx(result["clip_score_cosine"], abs=1e-5)
+    assert scorer.config()["clip_score"] == "clipscore_w2.5" and scorer.config()["clip_score_scale"] == 2.5
+    other_w = Scorer.from_preset("tiny", clip_score_scale=4.0)
+    assert other_w.score(cat, cat, "A photo of a cat.")["clip_score"] == pytest.approx(4.0 * max(result["clip_score_cosine"], 0.0), abs=1e-6)
+    assert other_w.config()["clip_score"] == "clipscore_w4"
+
+
+class FixedEncoder:
+    """A stand-in CLIP encoder: every image embeds to e0, every caption to (-0.6, 0.8): cosine -0.6."""
+
+    def encode_images(self, images, batch_size):
+        return np.tile(np.array([[1.0, 0.0]]), (len(images), 1))
+
+    def encode_texts(self, texts):
+        return np.tile(np.array([[-0.6, 0.8]]), (len(texts), 1))
+
+
+def test_a_negative_cosine_is_clamped_to_zero_and_the_raw_cosine_stays_negative(images):
+    cat, _ = images
+    clipscore, cosine = Scorer.from_preset("tiny", size=64), Scorer.from_preset("tiny", size=64, clip_score="cosine")
+    for each in (clipscore, cosine):
+        each._clip = FixedEncoder()
+    assert clipscore.clip_score_of(-0.6) == 0.0 and clipscore.clip_score_of(0.3) == pytest.approx(0.75)
+    result = clipscore.score(cat, cat, "A photo of a dog.")
+    assert result["clip_score"] == 0.0 and result["clip_score_cosine"] == pytest.approx(-0.6)
+    assert clipscore.clip_text(cat, "A photo of a dog.") == 0.0
+    raw = cosine.score(cat, cat, "A photo of a dog.")
+    assert raw["clip_score"] == pytest.approx(-0.6) and raw["clip_score_cosine"] == pytest.approx(-0.6)
+    assert cosine.config()["clip_score"] == "raw_cosine" and cosine.config()["clip_score_scale"] == 1.0
+
+
+def test_clip_score_options_are_checked():
+    with pytest.raises(F2FError, match="no scale"):
+        Scorer(clip_score="cosine", clip_score_scale=2.5)
+    with pytest.raises(F2FError, match="convention"):
+        Scorer(clip_score="hessel")
+    with pytest.raises(F2FError, match="positive"):
+        Scorer(clip_score_scale=0)
+    assert Scorer(clip_score="cosine", clip_score_scale=1.0).config()["clip_score"] == "raw_cosine"
 
 
 def test_lpips_sees_512_pixels_in_minus_one_to_one(scorer):
@@ -75,7 +113,7 @@ def test_lpips_sees_512_pixels_in_minus_one_to_one(scorer):
 def test_paper_preset_uses_vit_b_32_and_loads_nothing_up_front():
     scorer = Scorer.from_preset("paper")  # no download happens here: models load on first use
     assert scorer.config()["clip_model"] == "ViT-B-32" and scorer.config()["clip_pretrained"] == "openai"
-    assert scorer.config()["lpips_backbone"] == "imagenet" and scorer.clip_score_scale == 1.0
+    assert scorer.config()["lpips_backbone"] == "imagenet" and scorer.config()["clip_score"] == "clipscore_w2.5"
 
 
 def test_mismatched_inputs_are_user_errors(scorer, images):

@@ -195,3 +195,65 @@ def test_hub_load_records_the_snapshot_commit(tmp_path, monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
     generator = CogVideoXGenerator.from_pretrained("someone/tiny-cog", device="cpu", progress=False)
     assert generator.revision == commit
+
+
+# -- the real path's pitfalls, met by the tiny models (issue 17) -------------------------------
+
+def test_tiny_tokenizer_is_a_spiece_model_converted_on_load_as_on_the_hub():
+    from transformers import T5Tokenizer
+
+    folder = tiny_cogvideox_i2v((96, 64)) / "tokenizer"
+    assert (folder / "spiece.model").is_file() and not (folder / "tokenizer.json").exists()
+    tokenizer = T5Tokenizer.from_pretrained(folder)
+    ids = tokenizer("A photo of a cat yawning.").input_ids
+    assert ids[-1] == tokenizer.eos_token_id and tokenizer.unk_token_id not in ids[:-1]
+
+
+def test_a_missing_tokenizer_library_is_named_and_not_blamed_on_the_network():
+    import subprocess
+    import sys
+
+    tiny_cogvideox_i2v((96, 64))  # built here, with protobuf; the child only loads it
+    code = ("import sys; sys.modules['google'] = None; sys.modules['google.protobuf'] = None\n"
+            "from f2f_lab.errors import F2FError\nfrom f2f_lab.video import CogVideoXGenerator\n"
+            "try:\n    CogVideoXGenerator.from_pretrained('tiny', canvas=(96, 64), progress=False)\n"
+            "except F2FError as exc:\n    print('F2FError:', exc)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    message = next(line for line in done.stdout.splitlines() if line.startswith("F2FError:"))
+    assert "a library it needs is missing" in message and "protobuf" in message
+    assert "network" not in message.replace("not a download problem", "")
+
+
+def test_frame_counts_off_the_learned_positional_embedding_are_warned_and_recorded(tiny_editor, cat_path):
+    config = tiny_editor.generator.pipe.transformer.config
+    assert config.use_learned_positional_embeddings and config.sample_frames == tiny_editor.preset.num_frames
+    result = tiny_editor.edit(cat_path, "A photo of a cat yawning.", num_inference_steps=1)
+    assert result.record["video"]["positional_embedding"] == f"learned ({config.sample_frames} frames)"
+    with pytest.warns(UserWarning, match="learned its positional embedding for 17 frames"):
+        other = tiny_editor.edit(cat_path, "A photo of a cat yawning.", num_inference_steps=1, num_frames=9)
+    assert other.record["video"]["positional_embedding"].startswith("sin-cos substitute")
+
+
+def test_the_video_call_states_the_papers_guidance_and_edit_passes_the_step_callback(tiny_editor, cat_path):
+    pipe, calls, steps = tiny_editor.generator.pipe, [], []
+
+    class Recording:
+        def __getattr__(self, name):
+            return getattr(pipe, name)
+
+        def __call__(self, **kwargs):
+            calls.append(kwargs)
+            return pipe(**kwargs)
+
+    def on_step(pipe, step, timestep, callback_kwargs):
+        steps.append(step)
+        return callback_kwargs
+
+    tiny_editor.generator.pipe = Recording()
+    try:
+        result = tiny_editor.edit(cat_path, "A photo of a cat yawning.", num_inference_steps=2, callback_on_step_end=on_step)
+    finally:
+        tiny_editor.generator.pipe = pipe
+    (call,) = calls
+    assert call["use_dynamic_cfg"] is False and call["guidance_scale"] == tiny_editor.preset.guidance_scale
+    assert steps == [0, 1] and result.record["video"]["use_dynamic_cfg"] is False

@@ -103,3 +103,19 @@ def test_zero_seeds_or_tasks_are_refused(utd_mhad, tmp_path, capsys, args, fragm
     errors = error_lines(capsys.readouterr().err)
     assert len(errors) == 1 and fragment in errors[0]
     assert not out.exists()  # refused before any work
+
+
+@pytest.mark.parametrize("method, expected", [
+    ("pix2pix-zero", "A person standing naturally with his arms relaxed at his sides."),  # Sec. 5.3, verbatim
+    ("flowedit", "A person standing naturally with his arms relaxed at his sides."),
+    ("sdedit", None),
+])
+def test_posedit_baselines_get_the_papers_fixed_source_description(utd_mhad, tmp_path, method, expected):
+    data, out = tmp_path / "posedit", tmp_path / "run"
+    argv = ["bench", "posedit", "--data", str(data), "--utd-mhad", str(utd_mhad), "--trial", "2", "--out", str(out),
+            "--method", method, "--preset", "tiny", "--light", "--no-progress", "--seeds", "1"]
+    assert main(argv) == 0
+    record = json.loads((out / "squat_s1" / "seed-0" / "record.json").read_text())
+    assert record["prompts"].get("source_prompt") == expected
+    run = json.loads((out / "run.json").read_text())
+    assert run["editor_options"].get("source_prompt") == expected

@@ -94,3 +94,30 @@ def test_f2f_bench_runs_and_records_a_spec(tmp_path, cat_path):
     assert run["preset"] == spec and run["preset_fields"]["num_inference_steps"] == 2
     record = json.loads(next(out.glob("*/seed-0/record.json")).read_text())
     assert record["video"]["num_inference_steps"] == 2 and record["preset"]["name"] == spec
+
+
+@pytest.mark.parametrize("cache", ["faster", "pab", "first_block"])
+def test_a_cache_refuses_a_compiled_transformer(cache):
+    Levers(cache=cache).check()
+    with pytest.raises(F2FError, match="compiled transformer"):
+        Levers(cache=cache, compile_transformer=True).check()
+    with pytest.raises(F2FError, match="compiled transformer"):
+        get_preset("turbo:compile_transformer=true").levers.check()
+
+
+def test_openai_clip_gets_quick_gelu_under_either_spelling(monkeypatch):
+    import open_clip
+
+    from f2f_lab.clip import load_clip
+
+    asked = []
+
+    def record(name, **kwargs):
+        asked.append((name, kwargs["force_quick_gelu"]))
+        raise RuntimeError("stop here: no weights offline")
+
+    monkeypatch.setattr(open_clip, "create_model_and_transforms", record)
+    for name in ("ViT-B-32", "ViT-B/32"):
+        with pytest.raises(F2FError):
+            load_clip.__wrapped__(name, "openai", "cpu")
+    assert asked == [("ViT-B-32", True), ("ViT-B/32", True)]

@@ -50,10 +50,8 @@ def test_no_key_and_no_base_url_stops_at_construction_and_names_the_way_out(no_v
 def test_paper_preset_without_a_vlm_fails_before_loading_the_video_model(no_vlm_env):
     from f2f_lab import Frame2Frame
 
-    start = time.perf_counter()
     with pytest.raises(F2FError, match="OPENAI_API_KEY"):
         Frame2Frame.from_preset("paper")  # CogVideoX-5B cannot load offline: reaching it would fail differently
-    assert time.perf_counter() - start < 10
 
 
 def test_cli_without_a_vlm_prints_one_line_and_exits_2(no_vlm_env, tmp_path, capsys, cat_path):
@@ -248,7 +246,7 @@ def test_cli_edit_runs_both_vlm_stages_against_a_local_server(tmp_path, cat_path
 
     caption_request, selection_request = server.requests
     assert caption_request.model == selection_request.model == "qwen2.5-vl-test"
-    assert len(caption_request.messages) == 2 * 10 + 1  # ten in-context examples, then the request
+    assert len(caption_request.messages) == 2 * 9 + 1  # the paper's nine in-context examples, then the request
     assert len(selection_request.messages) == 1
     # 9 frames -> tiles 4 and 8, 512x512 each, under the 512x512 source
     blank = Image.new("RGB", (512, 512))

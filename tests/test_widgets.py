@@ -115,7 +115,7 @@ def test_choosing_frame_zero_keeps_the_source(result):
 def test_metrics_are_rescored_with_a_scorer_and_dropped_without_one(result):
     scorer = RecordingScorer()
     player = f2f.show(result, scorer=scorer)
-    assert player.result.metrics == {"clip_score": 1.0} and "CLIP score" in player.metrics_view.value
+    assert player.result.metrics == {"clip_score": 1.0} and "target CLIP (2.5&middot;max(cos,0))" in player.metrics_view.value
     player.choose(8)
     assert player.result.metrics == {"clip_score": 2.0}
     assert scorer.calls[-1][0] is result.frames[8] and scorer.calls[-1][1] == TARGET
@@ -200,6 +200,7 @@ def test_run_picker_choices_change_the_table(bench_run):
     table = build_table([out], choices=picker.choices)
     measured = [row for row in table.rows if row["Origin"].startswith("measured")]
     assert len(measured) == 1 and measured[0]["Pick rule"] == "manual + clip_under_lpips"
+    assert measured[0]["Kept source"] == 1  # the null choice, counted as the paper counts a kept source
     # Computed here from the run's own files: seed 1's record for the first task, the kept source for the second.
     chosen = [read_json(out / tasks[0].id / "seed-1" / "record.json")["metrics"],
               read_json(out / tasks[1].id / "reference.json")["source_kept"]]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -64,8 +65,11 @@ def _add_run_options(parser: argparse.ArgumentParser, benchmark: str) -> None:
     add_editor_options(parser, device_help="torch device (default: cuda, or cuda:LOCAL_RANK under accelerate launch)")
     parser.add_argument("--clip-model", help="open_clip model for the metrics (default: the preset's, ViT-B-32)")
     parser.add_argument("--clip-pretrained", help="open_clip weights tag for the metrics (default: the preset's, openai)")
-    parser.add_argument("--clip-score-scale", type=float, default=1.0,
-                        help="CLIP score = scale x cosine (default: %(default)s, raw cosine; 2.5 = CLIPScore)")
+    parser.add_argument("--clip-score", choices=("clipscore", "cosine"), default="clipscore",
+                        help="CLIP score convention: clipscore = w x max(cos, 0) (default; fits the paper's ~0.63), "
+                             "cosine = the raw image-text cosine")
+    parser.add_argument("--clip-score-scale", type=float, default=None, metavar="W",
+                        help="CLIPScore's w (default: 2.5, Hessel et al. 2021); not with --clip-score cosine")
     parser.add_argument("--light", action="store_true", help="keep only edited.png and record.json per item (no video or strip)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
@@ -106,6 +110,16 @@ def _run_posedit(args) -> int:
     return _run(args, "posedit", posedit.load(data), task_captions=not args.vlm_captions)
 
 
+def _say_where_it_stopped(out: Path, total: int, argv: list[str] | None) -> None:
+    """After Ctrl-C: that the sweep stopped, how much of it is done, and the command that resumes it."""
+    from .runner import collect_records
+
+    done = sum(len(seeds) for seeds in collect_records(out).values()) if out.is_dir() else 0
+    command = shlex.join(["f2f", *argv]) if argv else f"the same f2f bench command with --out {out}"
+    print(f"\nstopped: {done} of {total} items are done in {out} (finished items are complete; the current one was "
+          f"not written). Resume with: {command}", file=sys.stderr)
+
+
 def _check_counts(args) -> None:
     if args.seeds < 1 or (args.limit is not None and args.limit < 1):
         raise F2FError("--seeds and --limit must be at least 1.")
@@ -122,13 +136,18 @@ def _run(args, benchmark: str, tasks, task_captions: bool) -> int:
     out = Path(args.out) if args.out else Path("runs") / "bench" / benchmark / re.sub(r"[^\w.=+-]", "_", f"{args.method}-{preset.name}")
     if preset.is_tiny:
         print(TINY_NOTICE, file=sys.stderr)
-    summary = run_benchmark(
-        tasks, out, benchmark=benchmark, method=args.method, preset=preset, seeds=range(args.seeds),
-        device=device, task_captions=task_captions, light=args.light, progress=args.progress,
-        scorer_options={"clip_model": args.clip_model, "clip_pretrained": args.clip_pretrained,
-                        "clip_score_scale": args.clip_score_scale},
-        editor_options=options,
-    )
+    try:
+        summary = run_benchmark(
+            tasks, out, benchmark=benchmark, method=args.method, preset=preset, seeds=range(args.seeds),
+            device=device, task_captions=task_captions, light=args.light, progress=args.progress,
+            scorer_options={"clip_model": args.clip_model, "clip_pretrained": args.clip_pretrained,
+                            "clip_score": args.clip_score, "clip_score_scale": args.clip_score_scale},
+            editor_options=options,
+        )
+    except KeyboardInterrupt:
+        _say_where_it_stopped(out, len(tasks) * args.seeds, getattr(args, "argv", None))
+        return 130
+
     where = f" (process {summary.slot.index + 1} of {summary.slot.count})" if summary.slot.count > 1 else ""
     print(f"{benchmark}{where}: {summary.computed} items computed, {summary.skipped} already done, "
           f"{summary.seconds:.1f} s; results in {out}")

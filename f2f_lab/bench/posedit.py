@@ -218,3 +218,19 @@ def load(root: str | Path) -> list[BenchTask]:
         raise F2FError(f"'{root / 'tasks.json'}' has a malformed task ({exc}). Rebuild PosEdit from UTD-MHAD.") from None
     check_images_exist(tasks, root)
     return tasks
+
+
+# The source description each method gets on PosEdit. The paper runs Pix2Pix-Zero with one
+# fixed sentence for every task (Sec. 5.3); FlowEdit also needs a source prompt, and gets the
+# same. SDEdit and LEDITS++ take none (LEDITS++ inverts with an empty prompt), and Frame2Frame
+# uses each category's temporal caption. On TEdBench every method that needs one gets
+# `baselines.common.source_description(target)`, the target's subject (the paper used BLIP-2).
+SOURCE_DESCRIBED_METHODS = ("pix2pix-zero", "flowedit")
+
+
+def editor_options(method: str) -> dict:
+    """Options the PosEdit protocol gives `method` (its fixed source description), for `make_editor`."""
+    from ..baselines.common import POSEDIT_SOURCE_DESCRIPTION
+
+    return {"source_prompt": POSEDIT_SOURCE_DESCRIPTION} if method in SOURCE_DESCRIBED_METHODS else {}
+

@@ -32,23 +32,28 @@ a shared filesystem. One process runs everything.
 
 Best of seeds (`pick_best`). Rules, all automatic and recorded with every pick:
 
-    clip_under_lpips  the highest CLIP score among the seeds whose source LPIPS is at most
-                      `lpips_bound` (default 0.4, our choice: it excludes edits that repaint
-                      the whole image); when no seed is under the bound, the lowest source
-                      LPIPS ("fallback_lowest_lpips"). The default.
-    clip              the highest CLIP score (edit accuracy only).
-    lpips             the lowest source LPIPS (preservation only).
+    clip_under_lpips  The default. First, keep the source ("keep_source") when no seed's CLIP
+                      score exceeds the CLIP score of the unedited source for the same target
+                      (reference.json's "source_kept"): no seed improves edit accuracy, which
+                      is when the paper, picking by hand, keeps the source. Otherwise, among
+                      the seeds that do improve on it, the highest CLIP score among those
+                      whose source LPIPS is at most `lpips_bound` (default 0.4, our choice: it
+                      excludes edits that repaint the whole image); when none of them is under
+                      the bound, the lowest source LPIPS of them ("fallback_lowest_lpips").
+                      The fallback thus ranges over improving seeds only: a seed that does not
+                      beat the source is never picked over keeping it (before the keep-source
+                      outcome existed it ranged over all seeds).
+    clip              the highest CLIP score (edit accuracy only); never keeps the source.
+    lpips             the lowest source LPIPS (preservation only); never keeps the source.
     target_lpips      the lowest LPIPS to the ground-truth target (PosEdit only). It looks at
                       the answer, so it is an oracle upper bound, not a fair pick.
 
-Manual picks (the paper's protocol). A choices file is a JSON object mapping task id to a
-seed, or to null meaning "no seed does the edit: keep the source" (the paper's rule when no
-result is acceptable; the metrics of the unedited source are then used):
-
-    {"012_cat": 3, "013_cat": null}
-
 Tasks the file does not name are picked by the automatic rule. `write_choices` writes such a
 file (a notebook widget calls it); `f2f bench table DIR --choices FILE` applies it.
+
+A kept source, by hand (null) or by rule ("keep_source"), is one pick with seed None and the
+metrics of the unedited source, so a table's means count that task as the paper does (the
+source itself as the result), and the table says how many tasks kept it ("Kept source").
 """
 
 from __future__ import annotations
@@ -73,6 +78,8 @@ from .tasks import BenchTask
 
 SEED_COUNTS = {"tedbench": 15, "posedit": 9}  # the paper's seeds per task (Sec. 5.1, 5.3)
 PICK_RULES = ("clip_under_lpips", "clip", "lpips", "target_lpips")
+KEEP_SOURCE = "keep_source"  # the rule's name for "no seed beats the source's CLIP score"
+MANUAL_KEEP_SOURCE = "manual: keep the source"  # a choices file's null
 DEFAULT_LPIPS_BOUND = 0.4
 CONFIG_KEYS = ("benchmark", "method", "preset", "scorer", "task_captions")  # must match to resume
 
@@ -295,7 +302,7 @@ def run_benchmark(
         method, preset, editor_options: what `make_editor(method, preset, **editor_options)` builds,
             only if there is work to do; or pass a ready `editor`.
         seeds: default range(15) for TEdBench, range(9) for PosEdit (the paper's).
-        scorer: default `Scorer.from_preset(preset, **scorer_options)` (clip_model, clip_score_scale, ...).
+        scorer: default `Scorer.from_preset(preset, **scorer_options)` (clip_model, clip_score, clip_score_scale, ...).
         task_captions: use a task's own temporal caption (PosEdit categories) instead of the captioner.
         slot: this process's share; default from accelerate/torchrun's environment variables.
         device: torch device; default cuda:LOCAL_RANK when several processes share a machine's GPUs.
@@ -319,6 +326,10 @@ def run_benchmark(
               "task_captions": task_captions}
     out.mkdir(parents=True, exist_ok=True)
     check_run_config(out, config)
+    if benchmark == "posedit" and editor is None:  # the paper's fixed source description (bench.posedit)
+        from .posedit import editor_options as posedit_options
+
+        editor_options = {**posedit_options(method), **(editor_options or {})}
     # editor_options (frames, steps, selector, ...) are recorded, not enforced: each item's record has the exact values.
     write_json_atomic(out / "run.json", {**config, "seeds": seeds, "tasks": [t.id for t in tasks],
                                          "preset_fields": preset.to_dict(), "editor_options": editor_options or {},
@@ -388,7 +399,21 @@ def write_choices(path: str | Path, choices: Mapping[str, int | None]) -> Path:
     return write_json_atomic(path, dict(choices))
 
 
-def _pick(records: dict[int, dict], rule: str, lpips_bound: float) -> tuple[int, str]:
+def _source_kept(out: Path, task_id: str) -> dict:
+    """The metrics of keeping a task's source unedited (its reference.json, written before any seed)."""
+    path = out / task_id / "reference.json"
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))["source_kept"]
+    except (OSError, ValueError, KeyError, TypeError):
+        metrics = None
+    if not isinstance(metrics, dict) or "clip_score" not in metrics:
+        raise F2FError(f"'{path}' is missing or unreadable; it holds the metrics of keeping the source. "
+                       "Delete it and rerun the same `f2f bench` command to rewrite it.")
+    return metrics
+
+
+def _pick(records: dict[int, dict], rule: str, lpips_bound: float, source_kept: dict | None = None) -> tuple[int | None, str]:
+    """(seed, how) of one task; seed None keeps the source (rule clip_under_lpips only, which needs `source_kept`)."""
     def metric(seed, name):
         return records[seed]["metrics"][name]
 
@@ -401,10 +426,15 @@ def _pick(records: dict[int, dict], rule: str, lpips_bound: float) -> tuple[int,
         if "target_lpips" not in records[seeds[0]]["metrics"]:
             raise F2FError("Rule 'target_lpips' needs a ground-truth target (PosEdit); choose another --rule.")
         return min(seeds, key=lambda s: metric(s, "target_lpips")), "target_lpips"
-    faithful = [s for s in seeds if metric(s, "source_lpips") <= lpips_bound]
+    if source_kept is None:
+        raise F2FError("Rule 'clip_under_lpips' compares the seeds with the unedited source; give its metrics.")
+    improving = [s for s in seeds if metric(s, "clip_score") > source_kept["clip_score"]]
+    if not improving:
+        return None, KEEP_SOURCE
+    faithful = [s for s in improving if metric(s, "source_lpips") <= lpips_bound]
     if faithful:
         return max(faithful, key=lambda s: metric(s, "clip_score")), f"clip_under_lpips({lpips_bound:g})"
-    return min(seeds, key=lambda s: metric(s, "source_lpips")), "fallback_lowest_lpips"
+    return min(improving, key=lambda s: metric(s, "source_lpips")), "fallback_lowest_lpips"
 
 
 def pick_best(
@@ -417,8 +447,10 @@ def pick_best(
 ) -> dict:
     """Pick one result per task (see the module docstring); write `picks.json` in the run folder.
 
-    Returns {"rule", "lpips_bound", "picks": {task_id: {"seed", "rule", "metrics"}}, "seeds_per_task"}.
-    A pick with seed None keeps the unedited source (manual choice null).
+    Returns {"rule", "lpips_bound", "manual_choices", "picks": {task_id: {"seed", "rule", "metrics"}},
+    "seeds_per_task", "kept_source": [task ids]}. A pick with seed None keeps the unedited source
+    (a manual null, rule "manual: keep the source", or the default rule's "keep_source"); its
+    metrics are the source's own (reference.json), so means over picks count it as the paper does.
     """
     out = Path(out)
     if rule not in PICK_RULES:
@@ -434,19 +466,19 @@ def pick_best(
     picks = {}
     for task_id, by_seed in sorted(records.items()):
         if choices and task_id in choices:
-            seed = choices[task_id]
-            if seed is None:
-                reference = json.loads((out / task_id / "reference.json").read_text(encoding="utf-8"))
-                picks[task_id] = {"seed": None, "rule": "manual: keep the source", "metrics": reference["source_kept"]}
-                continue
-            if seed not in by_seed:
+            seed, how = choices[task_id], "manual"
+            if seed is not None and seed not in by_seed:
                 raise F2FError(f"The choice for '{task_id}' is seed {seed}, which has no finished result in '{out}'.")
-            picks[task_id] = {"seed": seed, "rule": "manual", "metrics": by_seed[seed]["metrics"]}
         else:
-            seed, how = _pick(by_seed, rule, lpips_bound)
+            seed, how = _pick(by_seed, rule, lpips_bound, _source_kept(out, task_id) if rule == "clip_under_lpips" else None)
+        if seed is None:  # kept source, by hand or by rule: reported the same way
+            picks[task_id] = {"seed": None, "rule": MANUAL_KEEP_SOURCE if how == "manual" else how,
+                              "metrics": _source_kept(out, task_id)}
+        else:
             picks[task_id] = {"seed": seed, "rule": how, "metrics": by_seed[seed]["metrics"]}
     result = {"rule": rule, "lpips_bound": lpips_bound, "manual_choices": len(choices or {}),
-              "seeds_per_task": {t: sorted(s) for t, s in sorted(records.items())}, "picks": picks}
+              "seeds_per_task": {t: sorted(s) for t, s in sorted(records.items())}, "picks": picks,
+              "kept_source": [t for t, p in picks.items() if p["seed"] is None]}
     if write:
         write_json_atomic(out / "picks.json", result)
     return result

@@ -2,8 +2,13 @@
 
 The paper's rows are quoted from the paper (arXiv 2411.16819, Table 1: TEdBench, Table 2:
 PosEdit) and marked so in the "Origin" column; ours are the means over tasks of the picked
-result per task (`runner.pick_best`). Our PosEdit is a rebuild (see `posedit.py`) and our CLIP
-score scaling may differ from the paper's (see `f2f_lab.metrics`), so compare with care.
+result per task (`runner.pick_best`), a kept source counting with the source's own metrics as
+the paper counts it; the "Kept source" column says on how many tasks. The CLIP-score column
+is labelled with its formula, "Target CLIP (2.5·max(cos,0)) ↑" by default (the CLIPScore
+convention, which fits the paper's range; a raw-cosine run reads "Target CLIP (cos) ↑"), and
+one table refuses runs scored under different conventions. Our PosEdit is a rebuild (see
+`posedit.py`) and the paper does not say which CLIP or scaling it used (see
+`f2f_lab.metrics`), so compare with care.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import F2FError
+from ..metrics import clip_score_formula, clip_score_header
 from ..records import write_text_atomic
-from .runner import DEFAULT_LPIPS_BOUND, pick_best
+from .runner import DEFAULT_LPIPS_BOUND, KEEP_SOURCE, pick_best
 
 # Quoted from the paper (Table 1, TEdBench; 100 tasks, best of 15 seeds, picked by hand).
 PAPER_TABLE_1 = [
@@ -40,12 +46,13 @@ PAPER = {
     "tedbench": {"rows": PAPER_TABLE_1, "table": "Table 1", "tasks": 100, "seeds": 15},
     "posedit": {"rows": PAPER_TABLE_2, "table": "Table 2", "tasks": 58, "seeds": 9},
 }
+CLIP_SCORE_HEADER = clip_score_header()  # "Target CLIP (2.5·max(cos,0)) ↑", the default scorer's
 METRIC_COLUMNS = {
-    "tedbench": [("source_lpips", "Source LPIPS ↓"), ("source_clip_i", "Source CLIP-I ↑"), ("clip_score", "Target CLIP ↑")],
+    "tedbench": [("source_lpips", "Source LPIPS ↓"), ("source_clip_i", "Source CLIP-I ↑"), ("clip_score", CLIP_SCORE_HEADER)],
     "posedit": [("source_lpips", "Source LPIPS ↓"), ("source_clip_i", "Source CLIP-I ↑"), ("target_lpips", "Target LPIPS ↓"),
-                ("target_clip_i", "Target CLIP-I ↑"), ("clip_score", "Target CLIP ↑")],
+                ("target_clip_i", "Target CLIP-I ↑"), ("clip_score", CLIP_SCORE_HEADER)],
 }
-INFO_COLUMNS = ["Tasks", "Seeds", "Pick rule", "Origin"]
+INFO_COLUMNS = ["Tasks", "Seeds", "Kept source", "Pick rule", "Origin"]
 # editors.make_editor method names -> the paper's row names
 METHOD_NAMES = {"f2f": "F2F", "sdedit": "SDEdit", "pix2pix_zero": "Pix2Pix-ZERO", "pix2pix-zero": "Pix2Pix-ZERO",
                 "ledits": "LEDITS++", "ledits_pp": "LEDITS++", "ledits++": "LEDITS++", "flowedit": "FlowEdit", "imagic": "Imagic"}
@@ -110,10 +117,14 @@ def measured_rows(run_dir: str | Path, *, rule: str = "clip_under_lpips", lpips_
     tiny = run.get("preset") == "tiny"
     origin = "measured here, TINY preset: noise, not a result" if tiny else f"measured here (preset {run.get('preset')})"
     rule_text = rule if not picks["manual_choices"] else f"manual + {rule}"
-    base = {"Tasks": len(metrics), "Seeds": len(seeds), "Pick rule": rule_text, "Origin": origin}
+    kept = [picks["picks"][t]["rule"] for t in picks["kept_source"]]
+    base = {"Tasks": len(metrics), "Seeds": len(seeds), "Kept source": len(kept), "Pick rule": rule_text, "Origin": origin}
     row = {"Model": METHOD_NAMES.get(run.get("method"), run.get("method")),
            **{key: _mean(metrics, key) for key, _ in METRIC_COLUMNS[benchmark]}, **base}
     rows = [row]
+    by_rule = sum(1 for how in kept if how == KEEP_SOURCE)
+    run["_kept_source"] = (f"{row['Model']} ({run_dir}): kept the source on {len(kept)} of {len(metrics)} tasks "
+                           f"({len(kept) - by_rule} by hand, {by_rule} by rule: no seed beat the source's CLIP score).")
     if benchmark == "posedit":
         references = []
         for task_id in picks["picks"]:
@@ -123,7 +134,7 @@ def measured_rows(run_dir: str | Path, *, rule: str = "clip_under_lpips", lpips_
                 continue
         if references:
             rows.insert(0, {"Model": GT_ROW, **{key: _mean(references, key) for key, _ in METRIC_COLUMNS[benchmark]},
-                            **base, "Tasks": len(references), "Seeds": None, "Pick rule": "-"})
+                            **base, "Tasks": len(references), "Seeds": None, "Kept source": None, "Pick rule": "-"})
     missing = len(set(run.get("tasks", [])) - set(picks["picks"]))
     short = sum(1 for per_task in picks["seeds_per_task"].values() if len(per_task) < len(run.get("seeds", [])))
     run["_unfinished"] = (f"{row['Model']} ({run_dir}): {missing} task(s) without results and {short} with fewer than "
@@ -147,7 +158,12 @@ def build_table(run_dirs: Sequence[str | Path], *, rule: str = "clip_under_lpips
         measured += [r for r in rows if r["Model"] != GT_ROW or not any(m["Model"] == GT_ROW for m in measured)]
         configs.append(run)
     paper = PAPER[benchmark]
-    metric_columns = METRIC_COLUMNS[benchmark]
+    formulas = {clip_score_formula(c.get("scorer")) for c in configs}
+    if len(formulas) > 1:
+        raise F2FError(f"These runs score CLIP differently ({', '.join(sorted(formulas))}); one column cannot mix them. "
+                       "Make one table per convention.")
+    clip_header = clip_score_header(configs[0].get("scorer"))
+    metric_columns = [(key, clip_header if key == "clip_score" else header) for key, header in METRIC_COLUMNS[benchmark]]
     columns = ["Model"] + [header for _, header in metric_columns] + INFO_COLUMNS
 
     def as_row(row: dict) -> dict:
@@ -166,9 +182,13 @@ def build_table(run_dirs: Sequence[str | Path], *, rule: str = "clip_under_lpips
     notes = [f"Rows marked 'quoted from the paper' are the published numbers of {paper['table']} (arXiv 2411.16819)."]
     for scorer in map(json.loads, sorted(scorers)):
         if scorer:
-            notes.append(f"Measured CLIP score = {scorer.get('clip_score_scale')} x cosine of CLIP {scorer.get('clip_model')} "
-                         f"({scorer.get('clip_pretrained')}); the paper does not say which CLIP or scaling gave its numbers.")
-    notes.append(f"Measured rows pick one seed per task by rule '{rule}' (see f2f_lab.bench.runner); the paper picked by hand.")
+            notes.append(f"Measured CLIP score = {clip_score_formula(scorer)}, cos being the image-text cosine of CLIP "
+                         f"{scorer.get('clip_model')} ({scorer.get('clip_pretrained')}); records keep cos itself "
+                         "(clip_score_cosine). The paper does not say which CLIP or scaling gave its numbers; "
+                         "2.5·max(cos,0) (CLIPScore, Hessel et al. 2021) fits their range.")
+    notes.append(f"Measured rows pick one seed per task by rule '{rule}' (see f2f_lab.bench.runner); the paper picked by hand. "
+                 "A task whose source is kept counts with the unedited source's metrics, as the paper counts it.")
+    notes += [c["_kept_source"] for c in configs if c.get("_kept_source")]
     notes += [c["_unfinished"] for c in configs if c.get("_unfinished")]
     if benchmark == "posedit":
         notes.append("Measured PosEdit rows use our rebuild from UTD-MHAD (f2f_lab.bench.posedit), not the paper's 58 tasks.")
