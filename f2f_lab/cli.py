@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .manifold.cli import add_manifold_commands
 
     add_manifold_commands(commands)
+
+    from .gpu_check import add_gpu_check_commands
+
+    add_gpu_check_commands(commands)
     return parser
 
 
@@ -116,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
             from .manifold.cli import run_manifold
 
             run_manifold(args)
+        elif args.command == "gpu-check":
+            from .gpu_check import run_gpu_check_command
+
+            return run_gpu_check_command(args)
     except F2FError as exc:
         print(f"f2f: error: {exc}", file=sys.stderr)
         return 2

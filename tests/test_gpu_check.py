@@ -1,0 +1,171 @@
+"""The GPU check's CPU rehearsal (issue 16): `f2f gpu-check --size tiny` writes every item's JSON,
+a spent budget stops cleanly with what was done, and the full-size configurations have the
+published sizes. (CogVideoX-5B I2V's own count is `test_speed.py`'s
+test_full_size_architecture_builds_on_meta_with_the_published_sizes.)"""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from f2f_lab import cli
+from f2f_lab.gpu_check import ITEMS, run_gpu_check
+from f2f_lab.gpu_check.core import Budget, Check, ItemSpec, run_items
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """One intra-op thread: on a shared 2-core machine, two threads spin against other work (5x slower here)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+FILES = [spec.file for spec in ITEMS] + ["summary.json"]
+ITEM_KEYS = {"kind": str, "item": str, "number": int, "title": str, "status": str, "size": str, "command": str,
+             "device": dict, "versions": dict, "started_at": str, "seconds": float, "budget": dict, "steps_timed": int,
+             "runs": list, "results": dict, "errors": list, "skipped": list, "notes": list}
+RUN_KEYS = {"name": str, "status": str, "seconds": float, "steps_timed": int, "stages": dict, "peak_memory": dict}
+
+
+def check_item_schema(data: dict) -> None:
+    for key, kind in ITEM_KEYS.items():
+        assert isinstance(data[key], kind), (data["item"], key)
+    assert data["kind"] == "f2f_gpu_check"
+    assert {"torch", "diffusers"} <= set(data["versions"])
+    assert data["device"]["device"] and data["device"]["name"]
+    for run in data["runs"]:
+        for key, kind in RUN_KEYS.items():
+            assert isinstance(run[key], kind), (data["item"], run["name"], key)
+        assert all(isinstance(v, float) for v in run["stages"].values())
+        assert all(isinstance(v, int) for v in run["peak_memory"].values())
+    for error in data["errors"]:
+        assert {"where", "type", "message", "traceback"} <= set(error) and "Traceback" in error["traceback"]
+    for skipped in data["skipped"]:
+        assert skipped["what"] and skipped["reason"]
+
+
+def test_tiny_rehearsal_writes_every_item_json(tmp_path, capsys):
+    out = tmp_path / "check"
+    assert cli.main(["gpu-check", "--out", str(out), "--size", "tiny", "--budget-s", "300"]) == 0
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == sorted(FILES)  # at most 8 files, no folders: all of it comes back from the device
+    items = {name: json.loads((out / name).read_text()) for name in FILES[:-1]}
+    for name, data in items.items():
+        check_item_schema(data)
+        assert data["status"] in ("ok", "partial"), (name, data["errors"])
+        assert data["command"] == "f2f gpu-check --out {} --size tiny --budget-s 300".format(out)
+    video = items["1_video.json"]["results"]["headline"]
+    assert video["steps_timed"] == 3 and video["step_s"] > 0 and video["vae_decode_s"] > 0
+    assert video["denoiser_tflops"] > 0 and video["peak_memory_bytes"] > 0
+    levers = items["2_levers.json"]
+    assert not levers["errors"]
+    assert levers["results"]["headline"]["fast"]["output_difference_vs_paper"]["comparable"]
+    assert {s["what"] for s in levers["skipped"]} == {"lowvram", "offload=true", "compile_transformer=true", "cache=first_block"}
+    edit = items["3_edit.json"]["runs"][0]
+    assert edit["selector"] == "vlm" and edit["fallback"] is None and edit["vlm_requests"] == 2
+    assert edit["index"] == 8  # the server chose tile 2: frame 2 x 4
+    assert [r["name"] for r in items["4_baselines.json"]["runs"]] == ["sdedit", "ledits", "pix2pix-zero", "flowedit"]
+    assert items["5_flux_sets.json"]["runs"][0]["images"] == 3
+    assert items["6_metrics.json"]["runs"][0]["batch"] == 16
+    summary = json.loads((out / "summary.json").read_text())
+    assert [entry["file"] for entry in summary["items"]] == FILES[:-1]
+    assert "summary.json" in capsys.readouterr().out
+
+
+def test_a_budget_spent_after_the_first_item_skips_the_rest_with_reasons(tmp_path):
+    now = [0.0]
+    budget = Budget(100.0, clock=lambda: now[0])
+
+    def spend_it(item):
+        now[0] = 1000.0  # the first item took the whole budget
+
+    summary = run_gpu_check(tmp_path, size="tiny", budget_s=budget, on_item=spend_it)
+    assert [entry["status"] for entry in summary["items"]] == ["ok"] + ["skipped"] * (len(ITEMS) - 1)
+    for spec in ITEMS[1:]:
+        data = json.loads((tmp_path / spec.file).read_text())
+        check_item_schema(data)
+        assert data["runs"] == [] and "budget of 100 s was spent" in data["skipped"][0]["reason"]
+    assert json.loads((tmp_path / "1_video.json").read_text())["runs"][1]["steps_timed"] == 3
+
+
+def test_the_budget_s_end_stops_a_running_item_and_keeps_its_finished_runs(tmp_path):
+    def slow(check, item):
+        item.attempt("quick", lambda: {"steps_timed": 1})
+        item.attempt("slow", lambda: time.sleep(30) or {})
+
+    specs = [ItemSpec(1, "slow", "slow", slow, lambda check: 0.0),
+             ItemSpec(2, "after", "after", lambda check, item: None, lambda check: 0.0)]
+    check = Check(out=tmp_path, size="tiny", device="cpu", budget=Budget(0.5), command="test")
+    start = time.perf_counter()
+    summary = run_items(check, specs)
+    assert time.perf_counter() - start < 5
+    assert [entry["status"] for entry in summary["items"]] == ["stopped", "skipped"]
+    first = json.loads((tmp_path / "1_slow.json").read_text())
+    assert [(r["name"], r["status"]) for r in first["runs"]] == [("quick", "ok"), ("slow", "stopped")]
+    assert "budget ended during item 1_slow.json" in json.loads((tmp_path / "2_after.json").read_text())["notes"][0]
+
+
+def test_a_failing_run_records_its_traceback_and_the_item_goes_on(tmp_path):
+    def flaky(check, item):
+        item.attempt("broken", lambda: 1 / 0)
+        item.attempt("fine", lambda: {})
+
+    check = Check(out=tmp_path, size="tiny", device="cpu", budget=Budget(60), command="test")
+    run_items(check, [ItemSpec(1, "flaky", "flaky", flaky, lambda check: 0.0)])
+    data = json.loads((tmp_path / "1_flaky.json").read_text())
+    assert data["status"] == "partial" and [r["status"] for r in data["runs"]] == ["error", "ok"]
+    assert data["errors"][0]["type"] == "ZeroDivisionError" and "1 / 0" in data["errors"][0]["traceback"]
+
+
+def test_full_size_without_cuda_is_refused_with_what_to_do(capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert cli.main(["gpu-check", "--out", "unused", "--size", "full"]) == 2
+    assert "--size tiny" in capsys.readouterr().err
+    assert not Path("unused").exists()
+
+
+def test_full_size_baseline_configs_have_the_published_parameter_counts():
+    from f2f_lab.gpu_check.full_size import parameter_counts
+
+    # The published checkpoints' counts (diffusers / transformers from_pretrained of each).
+    assert parameter_counts("sd15") == {"unet": 859_520_964, "vae": 83_653_863, "text_encoder": 123_060_480}
+    flux = parameter_counts("flux-dev")
+    assert flux["transformer"] == 11_901_408_320  # "12B"
+    assert flux["text_encoder_2"] == 4_762_310_656  # T5 v1.1 XXL's encoder, embedding tied
+    assert (flux["vae"], flux["text_encoder"]) == (83_819_683, 123_060_480)
+
+
+def test_materialise_draws_parameters_and_keeps_integer_buffers():
+    import torch
+    from accelerate import init_empty_weights
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    from f2f_lab.gpu_check.full_size import materialise
+
+    with init_empty_weights(include_buffers=False):
+        model = CLIPTextModel(CLIPTextConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                             num_attention_heads=2, projection_dim=32))
+    weights = dict(model.named_parameters())
+    assert all(p.is_meta for p in weights.values())
+    model = materialise(model, device="cpu", dtype=torch.float32, generator=torch.Generator().manual_seed(0))
+    position_ids = next(b for name, b in model.named_buffers() if name.endswith("position_ids"))
+    assert torch.equal(position_ids[0], torch.arange(position_ids.shape[1]))  # an integer buffer, kept
+    weight = next(p for name, p in model.named_parameters() if name.endswith("fc1.weight"))
+    assert not weight.is_meta and 0.01 < float(weight.std()) < 0.03
+    assert model(input_ids=torch.tensor([[1, 2, 3]])).last_hidden_state.shape == (1, 3, 32)
+
+
+def test_the_wheels_list_covers_every_package_the_device_image_lacks():
+    from f2f_lab.gpu_check import wheels
+
+    assert wheels.main(["--check"]) == 0
+    listed = {wheels.normalise(name) for name in wheels.WHEELS}
+    assert {"diffusers", "open-clip-torch", "lpips", "openai"} <= listed
+    assert not listed & wheels.DEVICE_PACKAGES - {"typing-extensions"}  # only what is missing (and a newer typing_extensions)
