@@ -14,13 +14,13 @@ import argparse
 from .captions import CAPTIONERS
 from .editors import METHODS
 from .errors import F2FError
-from .presets import PRESETS, Preset, get_preset
+from .presets import PRESETS, VLM_BACKENDS, Preset, get_preset
 from .selection import SELECTORS
 
 PRESET_METAVAR = "NAME[:FIELD=VALUE,...]"
 # Options that only mean something to Frame2Frame (flag, attribute of the parsed args).
 F2F_ONLY = (("--captioner", "captioner"), ("--selector", "selector"), ("--frames", "num_frames"),
-            ("--vlm-model", "vlm_model"), ("--vlm-base-url", "vlm_base_url"))
+            ("--vlm", "vlm_backend"), ("--vlm-model", "vlm_model"), ("--vlm-base-url", "vlm_base_url"))
 
 
 def add_preset_option(parser: argparse.ArgumentParser, default: str, help: str | None = None) -> None:
@@ -40,7 +40,13 @@ def add_editor_options(parser: argparse.ArgumentParser, *, device_help: str = "t
     parser.add_argument("--selector", choices=SELECTORS, help="frame selector (default: the preset's)")
     parser.add_argument("--frames", type=int, dest="num_frames", help="frames to generate (8k+1; paper: 49)")
     parser.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps (paper: 50)")
-    parser.add_argument("--vlm-model", help="VLM for captions and selection (default: the preset's, gpt-4o)")
+    parser.add_argument("--vlm", choices=VLM_BACKENDS, dest="vlm_backend",
+                        help="VLM backend for captions and selection, and use it for both unless --captioner/--selector "
+                             "say otherwise: openai (GPT-4o or any OpenAI-compatible server) or local (a transformers "
+                             "model in this process, no key; Qwen2.5-VL-7B, or the tiny one with --preset tiny) "
+                             "(default: the preset's; paper: openai, open: local)")
+    parser.add_argument("--vlm-model", help="VLM for captions and selection: a model the server serves, or with --vlm local "
+                                            "a hub id or folder (default: the preset's: gpt-4o; open: Qwen/Qwen2.5-VL-7B-Instruct)")
     parser.add_argument("--vlm-base-url", help="OpenAI-compatible server URL (default: $OPENAI_BASE_URL, else OpenAI)")
 
 
@@ -65,8 +71,15 @@ def editor_options(args: argparse.Namespace) -> dict:
         if given:
             raise F2FError(f"{', '.join(given)} only apply to --method f2f; {args.method} edits from the target caption alone.")
         return {"device": args.device, "offload": args.offload, "num_inference_steps": args.num_inference_steps}
+    backend = getattr(args, "vlm_backend", None)
+    if args.vlm_base_url and (backend or getattr(args.preset, "vlm_backend", "openai")) == "local":
+        raise F2FError("--vlm-base-url names an OpenAI-compatible server; the local VLM runs in this process. "
+                       "Drop one of them (or add --vlm openai).")
+    # Asking for a VLM backend means using it: both stages ask the VLM unless told otherwise.
+    stage = "vlm" if backend else None
     return {
-        "device": args.device, "offload": args.offload, "captioner": args.captioner, "selector": args.selector,
-        "num_frames": args.num_frames, "num_inference_steps": args.num_inference_steps, "vlm_model": args.vlm_model,
+        "device": args.device, "offload": args.offload, "captioner": args.captioner or stage,
+        "selector": args.selector or stage, "num_frames": args.num_frames, "num_inference_steps": args.num_inference_steps,
+        "vlm_model": args.vlm_model, "vlm_backend": backend,
         "vlm_options": {"base_url": args.vlm_base_url} if args.vlm_base_url else None,
     }

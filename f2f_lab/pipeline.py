@@ -63,9 +63,11 @@ class Frame2Frame:
                 or stage objects to use as they are (the preset keeps its names for them).
             device, torch_dtype: where and in what precision the models run (default: cuda and
                 bfloat16 when a GPU is visible, else cpu and float32).
-            vlm: a VLM client (`vlm.VLMClient` or anything with `chat` and `describe`) shared by
-                both VLM stages; None builds one from `vlm_options` (base_url, api_key,
-                timeout, max_retries, temperature, max_tokens) and the preset's `vlm_model`.
+            vlm: a VLM client (`vlm.VLMClient`, `vlm_local.LocalVLM` or anything with `chat` and
+                `describe`) shared by both VLM stages; None builds one with `vlm.make_vlm_client`
+                from the preset's `vlm_backend` and `vlm_model` and `vlm_options` (openai: base_url,
+                api_key, timeout, max_retries, temperature, max_tokens; local: placement,
+                max_new_tokens, do_sample, ...).
             captioner_options, selector_options: options of one stage only (icl_examples,
                 image_max_side; fallback, tile_size, margin, ...).
             generator: an already loaded video model to use (variants share one).
@@ -81,10 +83,11 @@ class Frame2Frame:
         selector_stage = None if selector is None or isinstance(selector, str) else selector
         # Stages without weights first, so a missing API key fails before a 22 GB load.
         needs_vlm = (captioner_stage is None and preset.captioner == "vlm") or (selector_stage is None and preset.selector == "vlm")
-        if vlm is None and needs_vlm:
-            from .vlm import VLMClient
+        if vlm is None and needs_vlm:  # the preset's backend: OpenAI protocol, or a local model loaded onto the CPU here
+            from .vlm import make_vlm_client
 
-            vlm = VLMClient(**{"model": preset.vlm_model, **(vlm_options or {})})
+            vlm = make_vlm_client(**{"backend": preset.vlm_backend, "model": preset.vlm_model, "tiny": preset.is_tiny,
+                                     "device": device, "torch_dtype": torch_dtype, **(vlm_options or {})})
         if captioner_stage is None:
             captioner_stage = make_captioner(preset.captioner, client=vlm, **(captioner_options or {}))
         if selector_stage is None:

@@ -6,6 +6,10 @@ tiles), 512x512 output, VLM captions (B.1) and VLM frame selection (C.1). The sa
 the model's own scheduler as diffusers loads it (CogVideoXDDIMScheduler, v-prediction) with
 `use_dynamic_cfg` left at diffusers' default (off), as on the model card.
 
+`open` is `paper` with an open-weights VLM running in this process for both VLM steps
+(Qwen/Qwen2.5-VL-7B-Instruct through transformers, `vlm_local`): real edits on a GPU with no
+API key and no server; one 80 GB GPU, or a 24 GB one with offload ("open:offload=true").
+
 `tiny` runs the same classes with small random weights on a CPU in seconds. Its outputs
 are noise: it proves the plumbing, never the quality.
 
@@ -43,6 +47,7 @@ ATTENTION_BACKENDS = {
 }
 CACHES = ("faster", "pab", "first_block")
 OFFLOAD_MODES = ("model", "sequential", "group")
+VLM_BACKENDS = ("openai", "local")  # `vlm.make_vlm_client`: `vlm.VLMClient` (OpenAI protocol), `vlm_local.LocalVLM`
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,7 @@ class Preset:
     captioner: str = "vlm"
     selector: str = "vlm"
     vlm_model: str = "gpt-4o"
+    vlm_backend: str = "openai"  # "openai": `vlm.VLMClient` (GPT-4o, any compatible server); "local": `vlm_local.LocalVLM`
     clip_model: str = "ViT-B-32"
     clip_pretrained: str | None = "openai"
     levers: Levers = field(default_factory=Levers)
@@ -169,6 +175,9 @@ PRESETS: dict[str, Preset] = {
         clip_model="tiny",
         clip_pretrained=None,
     ),
+    # The paper's video settings and instructions, with an open VLM in this process for both
+    # steps (no key, no server): Qwen2.5-VL-7B-Instruct, moved to the GPU only while it answers.
+    "open": Preset(name="open", vlm_backend="local", vlm_model="Qwen/Qwen2.5-VL-7B-Instruct"),
     "fast": Preset(
         name="fast",
         levers=Levers(fuse_qkv=True, attention_backend="cudnn", compile_transformer=True, cudnn_benchmark=True),

@@ -12,6 +12,7 @@ processes and interrupted builds never see half a model.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import string
@@ -293,3 +294,112 @@ def tiny_stable_diffusion() -> Path:
     classes. Images whose sides are multiples of 32 px (64 px is plenty); outputs are noise.
     """
     return build_once("stable-diffusion", _build_stable_diffusion)
+
+
+# Qwen2-VL / Qwen2.5-VL's chat template, as the hub's Qwen/Qwen2.5-VL-7B-Instruct ships it
+# (chat_template.json): a default system turn, <|im_start|>role ... <|im_end|> turns, and an
+# image placeholder <|vision_start|><|image_pad|><|vision_end|> where each image stands.
+QWEN2_VL_CHAT_TEMPLATE = (
+    "{% set image_count = namespace(value=0) %}{% set video_count = namespace(value=0) %}{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+    "{% endif %}<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}{{ message['content'] }}"
+    "<|im_end|>\n{% else %}{% for content in message['content'] %}"
+    "{% if content['type'] == 'image' or 'image' in content or 'image_url' in content %}"
+    "{% set image_count.value = image_count.value + 1 %}{% if add_vision_id %}Picture {{ image_count.value }}: "
+    "{% endif %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif content['type'] == 'video' or 'video' in content %}{% set video_count.value = video_count.value + 1 %}"
+    "{% if add_vision_id %}Video {{ video_count.value }}: {% endif %}<|vision_start|><|video_pad|><|vision_end|>"
+    "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}<|im_end|>\n{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+QWEN2_VL_SPECIAL_TOKENS = (
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|vision_pad|>",
+    "<|image_pad|>", "<|video_pad|>",
+)
+
+
+def _qwen_tiny_bpe(vocab_size: int = 1024) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Vocabulary and merges of a byte-level BPE trained (in well under a second) on the paper's two
+    VLM instructions, so that the tiny model's prompts stay short; all 256 bytes are in it, so any text tokenizes."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    from .captions import B1_INSTRUCTION
+    from .selection import C1_INSTRUCTION
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    corpus = [B1_INSTRUCTION, C1_INSTRUCTION, "A photo of a cat yawning. You are a helpful assistant.", string.printable]
+    bpe.train_from_iterator(corpus * 4, trainer=trainer)
+    state = json.loads(bpe.to_str())["model"]
+    return state["vocab"], [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in state["merges"]]
+
+
+def tiny_qwen2_vl_processor(folder: Path, *, min_pixels: int = 56 * 56, max_pixels: int = 112 * 112):
+    """A Qwen2.5-VL processor built offline: byte-level BPE tokenizer, image and video processors, chat template.
+
+    The tokenizer is Qwen2's byte-level BPE (`Qwen2Tokenizer`) with a small vocabulary trained
+    on the paper's instructions (`_qwen_tiny_bpe`) and the real model's special tokens, so any
+    text tokenizes. Images are resized to between `min_pixels` and `max_pixels` (the real
+    model: 3136 to 12845056; the tiny default keeps each image at 16 visual tokens or fewer).
+    The processor is saved to `folder` and loaded back with `AutoProcessor`.
+    """
+    from transformers import AutoProcessor, Qwen2_5_VLProcessor, Qwen2Tokenizer, Qwen2VLImageProcessor
+    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+
+    vocab, merges = _qwen_tiny_bpe()
+    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=merges, errors="replace", model_max_length=32768)
+    tokenizer.add_special_tokens({"additional_special_tokens": list(QWEN2_VL_SPECIAL_TOKENS[1:])})
+    tokenizer.eos_token, tokenizer.pad_token = "<|im_end|>", "<|endoftext|>"
+    image_processor = Qwen2VLImageProcessor(min_pixels=min_pixels, max_pixels=max_pixels)
+    video_processor = Qwen2VLVideoProcessor(min_pixels=min_pixels, max_pixels=max_pixels)
+    processor = Qwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                                    video_processor=video_processor, chat_template=QWEN2_VL_CHAT_TEMPLATE)
+    processor.save_pretrained(folder)
+    return AutoProcessor.from_pretrained(folder)
+
+
+def qwen2_vl_token_ids(tokenizer) -> dict[str, int]:
+    """The ids of the special tokens that a Qwen2.5-VL config names, in this tokenizer."""
+    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in (
+        ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>"),
+        ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"))}
+    return ids
+
+
+def _build_qwen2_5_vl(folder: Path) -> None:
+    import torch
+    from transformers import GenerationConfig, Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    processor = tiny_qwen2_vl_processor(folder)
+    tokenizer = processor.tokenizer
+    end, pad = tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    # Qwen2.5-VL-7B's structure (a windowed ViT with 14-px patches merged 2x2, full attention in
+    # the listed blocks; a GQA decoder with multimodal rotary sections), scaled down.
+    config = Qwen2_5_VLConfig(
+        text_config=dict(
+            vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+            num_key_value_heads=1, max_position_embeddings=32768, rms_norm_eps=1e-6,
+            rope_parameters={"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [2, 3, 3]},
+            bos_token_id=pad, eos_token_id=end, pad_token_id=pad,
+        ),
+        vision_config=dict(
+            depth=1, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32, patch_size=14,
+            spatial_merge_size=2, temporal_patch_size=2, window_size=112, fullatt_block_indexes=[0], tokens_per_second=2,
+        ),
+        **qwen2_vl_token_ids(tokenizer),
+    )
+    torch.manual_seed(0)
+    model = Qwen2_5_VLForConditionalGeneration(config)
+    model.generation_config = GenerationConfig(bos_token_id=pad, eos_token_id=[end, pad], pad_token_id=pad)
+    model.save_pretrained(folder)
+
+
+def tiny_qwen2_5_vl() -> Path:
+    """Folder of a tiny Qwen2.5-VL (model, processor, chat template) that `from_pretrained` reads offline.
+
+    The same classes as Qwen/Qwen2.5-VL-7B-Instruct (`Qwen2_5_VLForConditionalGeneration`,
+    `Qwen2_5_VLProcessor`); random weights, so its answers are gibberish.
+    """
+    return build_once("qwen2.5-vl", _build_qwen2_5_vl)

@@ -71,6 +71,12 @@ def test_tiny_rehearsal_writes_every_item_json(tmp_path, capsys):
     assert [r["name"] for r in items["4_baselines.json"]["runs"]] == ["sdedit", "ledits", "pix2pix-zero", "flowedit"]
     assert items["5_flux_sets.json"]["runs"][0]["images"] == 3
     assert items["6_metrics.json"]["runs"][0]["batch"] == 16
+    vlm = items["7_vlm_local.json"]["runs"][0]
+    assert vlm["vlm"]["backend"] == "local" and vlm["vlm"]["model"] == "tiny"
+    assert (vlm["caption_messages"], vlm["caption_images"]) == (19, 10)  # nine in-context turns, then the request
+    assert vlm["requests"] == 3 and vlm["selection"]["retried"]  # gibberish: one retry, then the fallback
+    assert vlm["selection"]["selector"] == "last" and vlm["off_gpu_between_requests"]
+    assert all(call["usage"]["total"] > 0 for call in vlm["calls"])
     summary = json.loads((out / "summary.json").read_text())
     assert [entry["file"] for entry in summary["items"]] == FILES[:-1]
     assert "summary.json" in capsys.readouterr().out
@@ -140,6 +146,15 @@ def test_full_size_baseline_configs_have_the_published_parameter_counts():
     assert flux["transformer"] == 11_901_408_320  # "12B"
     assert flux["text_encoder_2"] == 4_762_310_656  # T5 v1.1 XXL's encoder, embedding tied
     assert (flux["vae"], flux["text_encoder"]) == (83_819_683, 123_060_480)
+
+
+def test_full_size_local_vlm_config_has_the_published_parameter_count():
+    from f2f_lab.gpu_check.full_size import QWEN2_5_VL_7B, meta_qwen2_5_vl_7b
+
+    model = meta_qwen2_5_vl_7b()
+    assert sum(p.numel() for p in model.parameters()) == 8_292_166_656  # Qwen2.5-VL-7B-Instruct: "8.29B" on the hub
+    assert sum(p.numel() for p in model.model.visual.parameters()) == 676_550_144  # the ViT and its merger
+    assert model.lm_head.weight.numel() == QWEN2_5_VL_7B["text_config"]["vocab_size"] * 3584  # untied
 
 
 def test_materialise_draws_parameters_and_keeps_integer_buffers():

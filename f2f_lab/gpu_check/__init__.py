@@ -13,6 +13,7 @@ rehearsal that `make test` keeps working. In priority order, one JSON each under
     4_baselines.json  SDEdit, LEDITS++, Pix2Pix-Zero (SD 1.5), FlowEdit (FLUX.1-dev), a few steps each
     5_flux_sets.json  FLUX.1-dev set generation for the manifold study at 1024 px
     6_metrics.json    LPIPS, CLIP-I and CLIP score on a batch of 16
+    7_vlm_local.json  the open preset's local VLM (Qwen2.5-VL-7B): a B.1 caption and a C.1 selection request
     summary.json      every item's status, time and headline figures
 
 The command stops cleanly before its budget with what it has (`core` says how).
@@ -37,6 +38,8 @@ ITEMS = (
     ItemSpec(5, "flux_sets", "FLUX set generation for the manifold study", other_paths.flux_sets,
              other_paths.minimum("flux_sets")),
     ItemSpec(6, "metrics", "Metrics on a batch of 16", other_paths.metrics, other_paths.minimum("metrics")),
+    ItemSpec(7, "vlm_local", "Local VLM (open preset): caption and selection requests", other_paths.vlm_local,
+             other_paths.minimum("vlm_local")),
 )
 DEFAULT_BUDGET_S = 480.0
 

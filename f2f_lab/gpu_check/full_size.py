@@ -1,4 +1,4 @@
-"""Full-size random-weight builds of the baselines' models: Stable Diffusion 1.5 and FLUX.1-dev.
+"""Full-size random-weight builds of the baselines' models (Stable Diffusion 1.5, FLUX.1-dev) and the local VLM.
 
 `f2f_lab.random_weights` builds CogVideoX-5B I2V this way; this module adds the two
 text-to-image families the baselines and the manifold study run, with their published
@@ -17,6 +17,13 @@ transformers 5.x) with the published checkpoints' changes:
   128) with guidance_embeds=True (about 11.9B); the FLUX VAE (16 latent channels, shift
   0.1159, scale 0.3611); CLIP ViT-L/14's text tower and T5 v1.1 XXL's encoder
   (`random_weights.T5_V1_1_XXL_ENCODER`); flow-matching Euler with dynamic shifting. bf16.
+- Qwen2.5-VL-7B-Instruct (the `open` preset's VLM): the hub's config.json values (transformers'
+  `Qwen2_5_VLConfig` defaults are the 72B text model's and a 3584-wide ViT, so every size is
+  given): a 28-layer GQA decoder (3584 wide, 28 heads, 4 KV heads, MLP 18944, vocabulary
+  152064, untied head, mrope sections 16/24/24) and a 32-block windowed ViT (1280 wide, 16
+  heads, 14-px patches merged 2x2, full attention in blocks 7/15/23/31); 8,292,166,656
+  parameters ("8.29B" on the hub), bf16. The image processor keeps the model's 3136 to
+  12845056 pixels; the tokenizer is the tiny offline one, its special-token ids put into the config.
 """
 
 from __future__ import annotations
@@ -51,6 +58,50 @@ FLUX_SCHEDULER = dict(
     num_train_timesteps=1000, shift=3.0, use_dynamic_shifting=True, base_shift=0.5, max_shift=1.15,
     base_image_seq_len=256, max_image_seq_len=4096,
 )
+
+QWEN2_5_VL_7B = dict(
+    text_config=dict(
+        vocab_size=152064, hidden_size=3584, intermediate_size=18944, num_hidden_layers=28, num_attention_heads=28,
+        num_key_value_heads=4, max_position_embeddings=128000, rms_norm_eps=1e-6, use_sliding_window=False,
+        sliding_window=32768, max_window_layers=28, tie_word_embeddings=False, bos_token_id=151643, eos_token_id=151645,
+        rope_parameters={"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": [16, 24, 24]},
+    ),
+    vision_config=dict(
+        depth=32, hidden_size=1280, intermediate_size=3420, num_heads=16, out_hidden_size=3584, patch_size=14,
+        spatial_merge_size=2, temporal_patch_size=2, window_size=112, fullatt_block_indexes=[7, 15, 23, 31],
+        tokens_per_second=2, hidden_act="silu",
+    ),
+    image_token_id=151655, video_token_id=151656, vision_start_token_id=151652, vision_end_token_id=151653,
+    tie_word_embeddings=False,
+)
+QWEN2_5_VL_PIXELS = {"min_pixels": 3136, "max_pixels": 12845056}  # the hub's preprocessor_config.json
+
+
+def meta_qwen2_5_vl_7b(token_ids: dict[str, int] | None = None):
+    """Qwen2.5-VL-7B-Instruct on the meta device (buffers real); `token_ids` replace its special-token ids."""
+    from accelerate import init_empty_weights
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    config = Qwen2_5_VLConfig(**{**QWEN2_5_VL_7B, **(token_ids or {})})
+    with init_empty_weights(include_buffers=False):
+        return Qwen2_5_VLForConditionalGeneration(config)
+
+
+def random_qwen2_5_vl_7b(device: str = "cuda", dtype=None, seed: int = 0):
+    """(model, processor): Qwen2.5-VL-7B-Instruct's size with random bf16 weights drawn on `device`, and an offline processor."""
+    import torch
+    from transformers import GenerationConfig
+
+    from ..tiny import qwen2_vl_token_ids, tiny_qwen2_vl_processor
+
+    processor = tiny_qwen2_vl_processor(Path(tempfile.mkdtemp(prefix="f2f-qwen-processor-")), **QWEN2_5_VL_PIXELS)
+    tokenizer = processor.tokenizer
+    model = meta_qwen2_5_vl_7b(qwen2_vl_token_ids(tokenizer))
+    end, pad = tokenizer.convert_tokens_to_ids("<|im_end|>"), tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    model.config.text_config.eos_token_id, model.config.text_config.pad_token_id = end, pad
+    model.generation_config = GenerationConfig(bos_token_id=pad, eos_token_id=[end, pad], pad_token_id=pad)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    return materialise(model, device=device, dtype=dtype or torch.bfloat16, generator=generator), processor
 
 
 def meta_modules(family: str) -> dict[str, Any]:

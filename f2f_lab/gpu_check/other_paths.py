@@ -1,12 +1,16 @@
-"""Item 4 of the GPU check: every other heavy path, a few steps each (items 4, 5 and 6 on disk).
+"""Items 4-7 of the GPU check: every other heavy path, a few steps each.
 
 - Baselines over their real pipeline classes and settings: SDEdit, LEDITS++ and Pix2Pix-Zero
   (SD 1.5's architecture; at full size saved once with `save_pretrained` and loaded through
   each editor's own `load_pipe`, the path real weights take), FlowEdit (FLUX.1-dev's).
 - FLUX set generation for the manifold study (`manifold.sets.generate_sets`) at 1024 px.
 - The metrics (`metrics.Scorer`: LPIPS, CLIP-I, CLIP score) on a batch of 16 edits.
+- The local VLM of the `open` preset (`vlm_local.LocalVLM`, Qwen2.5-VL-7B-Instruct): one B.1
+  caption request with the nine in-context images and one C.1 selection request over a
+  12-tile collage, through the real captioner and selector, with its default GPU placement
+  ("swap": on the CPU between requests).
 Full size: the published architectures with random weights drawn on the GPU (`full_size`);
-tiny size: the tiny models on the CPU. No local VLM or other video backend exists yet.
+tiny size: the tiny models on the CPU. No other video backend exists yet.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from .video_items import TARGET
 
 # Seconds guessed for each item (full size on an H200-class GPU; tiny on a small CPU).
 MINIMUM = {"baselines": {"full": 60.0, "tiny": 6.0}, "flux_sets": {"full": 45.0, "tiny": 3.0},
-           "metrics": {"full": 15.0, "tiny": 4.0}}
+           "metrics": {"full": 15.0, "tiny": 4.0}, "vlm_local": {"full": 90.0, "tiny": 8.0}}
 # A few steps of each editor: (method, edit() keyword arguments).
 BASELINE_STEPS = (
     ("sdedit", {"num_inference_steps": 4}),  # strength 0.8: 3 of them run
@@ -209,3 +213,76 @@ def _metrics_run(check: Check) -> dict[str, Any]:
         rows = scorer.score_batch(sources, edits, texts, targets=sources)
     return {"batch": METRICS_BATCH, "image_size": size, "config": scorer.config(), "metrics": sorted(rows[0]), "stages": stages,
             "peak_memory": memory.per_stage(), "memory_kind": memory.kind}
+
+
+# -- Local VLM --------------------------------------------------------------------------------
+
+def vlm_local(check: Check, item: Item) -> None:
+    """The `open` preset's VLM: a B.1 caption request (nine in-context images) and a C.1 selection request, timed."""
+    item.attempt("caption_and_selection", lambda: _vlm_local_run(check), estimate=MINIMUM["vlm_local"][check.size])
+    if item.runs and item.runs[-1]["status"] == "ok":
+        run = item.runs[-1]
+        item.results["headline"] = {k: run["stages"].get(k) for k in ("build", "caption", "selection")}
+        item.results["headline"].update(peak_memory_bytes=max(run["peak_memory"].values(), default=None),
+                                        off_gpu_between_requests=run["off_gpu_between_requests"])
+    if check.full:
+        item.notes.append("Qwen2.5-VL-7B-Instruct's configuration with random bf16 weights drawn on the GPU and the "
+                          "model's image-size range; the answers are gibberish, so the selector's retry and fallback run "
+                          "too (fallback: last frame). Placement 'swap': the weights go to the GPU for each request.")
+
+
+def _vlm_local_run(check: Check) -> dict[str, Any]:
+    import torch
+    from PIL import Image
+
+    from ..captions import VLMCaptioner
+    from ..samples import sample_path
+    from ..selection import VLMSelector
+    from ..vlm import VLMError, make_vlm_client
+    from ..vlm_local import DEFAULT_LOCAL_MODEL, LocalVLM
+
+    memory, stages = _measured(check.device), {}
+    cuda = check.device.startswith("cuda")
+    with _stage(memory, stages, "build"):
+        if check.full:
+            from .full_size import random_qwen2_5_vl_7b
+
+            network, processor = random_qwen2_5_vl_7b(device=check.device)
+            vlm = LocalVLM(DEFAULT_LOCAL_MODEL, device=check.device, network=network, processor=processor)
+            del network
+        else:
+            vlm = make_vlm_client("local", "tiny", device=check.device)
+        captioner = VLMCaptioner(vlm)
+        selector = VLMSelector(vlm, fallback="last")
+    source = Image.open(sample_path("cat.jpg")).convert("RGB").resize((512, 512))
+    frames = [source] * 49  # the paper's 49 frames: 12 tiles of 512 px shown
+    resident = {}  # bytes the process holds on the GPU after each request (the VLM's 16.6 GB must be gone)
+
+    def where() -> dict[str, Any]:
+        return {"weights_on": str(next(vlm.network.parameters()).device),
+                "gpu_allocated_bytes": torch.cuda.memory_allocated(check.device) if cuda else None}
+
+    caption_error = None
+    with _stage(memory, stages, "caption"):
+        try:
+            caption = captioner(source, TARGET)
+            caption_record = caption.record
+        except VLMError as exc:  # random weights may answer nothing usable: the request still ran and is timed
+            caption, caption_record, caption_error = None, None, str(exc)
+    resident["after_caption"] = where()
+    with _stage(memory, stages, "selection"):
+        selection = selector(source, frames, TARGET)
+    resident["after_selection"] = where()
+    calls = ([caption_record["call"]] if caption_record else []) + selection.record["calls"]
+    off_gpu = vlm.placement != "swap" or all(r["weights_on"] == "cpu" for r in resident.values())
+    return {
+        "vlm": vlm.describe(), "steps_timed": 0, "stages": stages, "peak_memory": memory.per_stage(),
+        "memory_kind": memory.kind, "requests": len(calls), "caption_images": calls[0]["images"] if caption_record else None,
+        "caption_messages": len(captioner.messages(source, TARGET)), "caption_error": caption_error,
+        "caption": None if caption is None else caption.text[:200],
+        "selection": {"index": selection.index, "selector": selection.selector, "retried": selection.record["retried"],
+                      "fallback": (selection.record.get("fallback") or {}).get("reason")},
+        "calls": [{k: c[k] for k in ("latency_s", "move_s", "usage", "images", "image_positions", "finish_reason")}
+                  for c in calls],
+        "resident": resident, "off_gpu_between_requests": off_gpu,
+    }
