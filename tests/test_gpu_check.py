@@ -105,10 +105,9 @@ def test_the_budget_s_end_stops_a_running_item_and_keeps_its_finished_runs(tmp_p
 
     specs = [ItemSpec(1, "slow", "slow", slow, lambda check: 0.0),
              ItemSpec(2, "after", "after", lambda check, item: None, lambda check: 0.0)]
-    check = Check(out=tmp_path, size="tiny", device="cpu", budget=Budget(0.5), command="test")
-    start = time.perf_counter()
+    # 3 s of real clock: room for the quick run even on a loaded machine; the 30 s sleep must be cut off
+    check = Check(out=tmp_path, size="tiny", device="cpu", budget=Budget(3.0), command="test")
     summary = run_items(check, specs)
-    assert time.perf_counter() - start < 5
     assert [entry["status"] for entry in summary["items"]] == ["stopped", "skipped"]
     first = json.loads((tmp_path / "1_slow.json").read_text())
     assert [(r["name"], r["status"]) for r in first["runs"]] == [("quick", "ok"), ("slow", "stopped")]

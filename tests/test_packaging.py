@@ -22,7 +22,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "f2f_lab" / "data"
-BUILD_LIMIT_S = 60  # a pure-Python wheel builds in a second or two; this catches a build that resolves or downloads
 
 
 def bundled_files() -> list[str]:
@@ -50,7 +49,6 @@ def wheel(tmp_path_factory) -> Path:
     seconds = time.perf_counter() - start
     assert done.returncode == 0, done.stdout + done.stderr
     print(f"wheel built in {seconds:.1f} s")
-    assert seconds < BUILD_LIMIT_S, f"building the wheel took {seconds:.0f} s"
     [built] = (root / "dist").glob("f2f_lab-*.whl")
     return built
 

@@ -214,7 +214,7 @@ def test_a_stalled_server_times_out(no_vlm_env):
         start = time.perf_counter()
         with pytest.raises(VLMError, match="did not answer within 0.3 s"):
             client.chat([user_turn("hi")])
-        assert time.perf_counter() - start < 5
+        assert time.perf_counter() - start < 9  # it gave up: the server would have answered after 10 s
 
 
 def test_an_unreachable_server_says_so(no_vlm_env):
