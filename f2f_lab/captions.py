@@ -75,7 +75,8 @@ class TemplateCaptioner:
     def __call__(self, image: Image.Image, target: str) -> Caption:
         target = check_caption(target)
         subject = _PHOTO_PREFIX.sub("", target).rstrip(" .!")
-        if not subject[:2].isupper():  # keep acronyms such as "AI" as they are
+        first = subject.split(" ", 1)[0]
+        if not (len(first) > 1 and first.isupper()):  # keep acronyms such as "AI" as they are
             subject = subject[:1].lower() + subject[1:]
         return Caption(text=self.template.format(subject=subject), captioner=self.name, record={"template": self.template})
 

@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .gpu_check import add_gpu_check_commands
 
     add_gpu_check_commands(commands)
+
+    from .toy.train import add_toy_commands
+
+    add_toy_commands(commands)
     return parser
 
 
@@ -120,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
             from .manifold.cli import run_manifold
 
             run_manifold(args)
+        elif args.command == "toy":
+            from .toy.train import run_toy_command
+
+            return run_toy_command(args)
         elif args.command == "gpu-check":
             from .gpu_check import run_gpu_check_command
 

@@ -21,7 +21,7 @@ from .presets import TINY_NOTICE, Preset, get_preset
 from .records import library_versions
 from .results import EditResult
 from .selection import clip_options, make_selector
-from .video import CogVideoXGenerator, check_num_frames
+from .video import check_num_frames, video_model_class
 
 
 class Frame2Frame:
@@ -93,7 +93,7 @@ class Frame2Frame:
         if selector_stage is None:
             selector_stage = make_selector(preset.selector, client=vlm, clip=clip_options(preset, device), **(selector_options or {}))
         if generator is None:
-            generator = CogVideoXGenerator.from_pretrained(
+            generator = video_model_class(preset.video_model).from_pretrained(
                 preset.video_model, canvas=preset.canvas, device=device, torch_dtype=torch_dtype, progress=progress,
                 levers=preset.levers,
             )

@@ -13,6 +13,9 @@ API key and no server; one 80 GB GPU, or a 24 GB one with offload ("open:offload
 `tiny` runs the same classes with small random weights on a CPU in seconds. Its outputs
 are noise: it proves the plumbing, never the quality.
 
+`toy` edits images of the toy world (`f2f_lab.toy`) with its learned toy video model and a
+selector that fits the renderer's factors: real edits, at 32 px, on any CPU.
+
 Speed and memory presets (docs/PERFORMANCE.md); their settings are `Preset.levers`:
 - `fast`: the paper's outputs (same frames, steps, guidance) with exact levers only: fused
   QKV, cuDNN attention first, the transformer blocks compiled, cuDNN-tuned VAE convolutions.
@@ -178,6 +181,13 @@ PRESETS: dict[str, Preset] = {
     # The paper's video settings and instructions, with an open VLM in this process for both
     # steps (no key, no server): Qwen2.5-VL-7B-Instruct, moved to the GPU only while it answers.
     "open": Preset(name="open", vlm_backend="local", vlm_model="Qwen/Qwen2.5-VL-7B-Instruct"),
+    # The toy world's learned models (f2f_lab.toy): 32 px, 9 frames, CLIP-free selection by the
+    # renderer's exact factor fit. Real edits of toy images, on any CPU in seconds.
+    "toy": Preset(
+        name="toy", video_model="toy", canvas=(32, 32), num_frames=9, num_inference_steps=20, guidance_scale=1.0,
+        fps=4, output_size=32, sample_every=1, captioner="template", selector="toy", clip_model="tiny",
+        clip_pretrained=None,
+    ),
     "fast": Preset(
         name="fast",
         levers=Levers(fuse_qkv=True, attention_backend="cudnn", compile_transformer=True, cudnn_benchmark=True),

@@ -350,7 +350,7 @@ class ClipSelector:
         return Selection(index=index, selector=self.name, tile=tile, record=record)
 
 
-SELECTORS = ("vlm", "clip", "last")
+SELECTORS = ("vlm", "clip", "last", "toy")
 
 
 def clip_options(preset, device: str | None = None) -> dict[str, Any]:
@@ -359,7 +359,7 @@ def clip_options(preset, device: str | None = None) -> dict[str, Any]:
 
 
 def make_selector(name: str, *, client=None, clip: dict[str, Any] | None = None, **options):
-    """Build a selector by name: "vlm" (C.1), "clip" (no VLM) or "last".
+    """Build a selector by name: "vlm" (C.1), "clip" (no VLM), "last", or "toy" (the toy world's exact factor fit).
 
     client: the VLM client of a "vlm" selector (shared with the captioner); without one,
     `options` may carry the client's settings too (model, base_url, api_key, ...).
@@ -372,6 +372,10 @@ def make_selector(name: str, *, client=None, clip: dict[str, Any] | None = None,
         return VLMSelector(client, clip_options=clip, **options)
     if name == "clip":
         return ClipSelector(**{**(clip or {}), **options}).load()
+    if name == "toy":  # the toy world's exact factor fit (f2f_lab.toy.selection); no CLIP, no VLM
+        from .toy.selection import ToyFactorSelector
+
+        return ToyFactorSelector(**options)
     if name == "last":
         if options:
             raise F2FError(f"The last-frame selector takes no options; got {', '.join(sorted(options))}.")

@@ -309,3 +309,13 @@ class CogVideoXGenerator:
             "max_sequence_length": max_length,
         }
         return VideoOutput(frames=frames, seconds=seconds, record=record)
+
+
+def video_model_class(model_id: str):
+    """The generator class that loads `model_id`: the learned toy model for "toy", else CogVideoX I2V."""
+    if model_id == "toy":
+        from .toy.video_model import ToyVideoGenerator
+
+        return ToyVideoGenerator
+    return CogVideoXGenerator
+

@@ -199,3 +199,15 @@ def test_a_broken_examples_file_is_a_clear_error(tmp_path):
     (tmp_path / "noimage.json").write_text(json.dumps({"examples": [{"target": "A", "temporal": "B", "image": "x.png"}]}))
     with pytest.raises(F2FError, match="does not exist"):
         load_icl_examples(tmp_path / "noimage.json")
+
+
+@pytest.mark.parametrize("target, subject", [
+    ("A photo of a cat yawning.", "a cat yawning"),
+    ("A happy person making a heart shape with their hands", "a happy person making a heart shape with their hands"),
+    ("AI robots dancing.", "AI robots dancing"),  # an acronym keeps its capitals
+])
+def test_template_caption_lowercases_the_subject_but_not_an_acronym(target, subject):
+    from f2f_lab.captions import TemplateCaptioner
+
+    caption = TemplateCaptioner()(None, target)
+    assert caption.text == f"The scene slowly and smoothly changes until it shows {subject}. The camera remains static."

@@ -55,3 +55,12 @@ __all__ = [
     "off_manifold_summary", "plot_distances", "render", "run_toy_study", "sample_factors", "sample_set", "set_features",
     "single_step_edit", "source_factors", "toy_encoder", "toy_subtitle", "video_path",
 ]
+
+# The learned toy models (issue 18, second step): a diffusers image-to-video model and an
+# SDEdit image model trained on toy videos and images, a CLIP-free selector, and the table.
+from .evaluate import TOY_PRESET, evaluate_edits, load_table, table_markdown
+from .sdedit import ToySDEdit
+from .selection import ToyFactorSelector
+from .video_model import ToyVideoGenerator
+
+__all__ += ["TOY_PRESET", "ToyFactorSelector", "ToySDEdit", "ToyVideoGenerator", "evaluate_edits", "load_table", "table_markdown"]
