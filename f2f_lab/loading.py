@@ -18,7 +18,7 @@ HUB_ADVICE = (
 )
 # Libraries that tokenizers load lazily: transformers converts a folder's slow tokenizer
 # (T5's spiece.model) with protobuf/sentencepiece, and falls back to tiktoken.
-TOKENIZER_LIBRARIES = ("sentencepiece", "protobuf", "tiktoken", "google.protobuf")
+TOKENIZER_LIBRARIES = ("sentencepiece", "protobuf", "tiktoken")
 
 
 class OutOfMemory(F2FError):

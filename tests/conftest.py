@@ -31,3 +31,15 @@ def tiny_editor():
 @pytest.fixture(scope="session")
 def cat_path():
     return SAMPLES / "cat.jpg"
+
+
+@pytest.fixture
+def one_torch_thread():
+    """One intra-op thread: on a shared 2-core machine, two threads spin against other work (5x slower here)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+

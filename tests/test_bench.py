@@ -16,6 +16,7 @@ from f2f_lab.cli import main
 from f2f_lab.editors import make_editor
 from f2f_lab.errors import F2FError
 from f2f_lab.metrics import Scorer
+from utd_mhad import write_clip
 
 REPO = Path(__file__).resolve().parent.parent
 TINY_FAST = ["--frames", "9", "--steps", "2"]  # the tiny preset, shorter: 9 frames, 2 steps
@@ -117,27 +118,13 @@ def test_task_lists_shipped_in_data():
     assert all(c["temporal_caption"].strip() for c in categories)
 
 
-def _write_avi(path: Path, peak: int, person_x: int, frames: int = 14) -> None:
-    """A 96x64 clip: a standing 'person' (bright bar) whose 'arm' grows until frame `peak`, then shrinks."""
-    import imageio.v2 as imageio
-
-    writer = imageio.get_writer(str(path), format="ffmpeg", fps=30, codec="mjpeg", quality=10, macro_block_size=16)
-    for t in range(frames):
-        frame = np.full((64, 96, 3), 80, np.uint8)
-        frame[8:60, person_x - 5:person_x + 5] = 230
-        arm = 3 * (peak - abs(t - peak)) if t <= 2 * peak else 0
-        frame[20:26, person_x + 5:person_x + 5 + arm] = 20
-        writer.append_data(frame)
-    writer.close()
-
-
 @pytest.fixture
 def utd_mhad_dir(tmp_path):
     root = tmp_path / "UTD-MHAD" / "RGB"
     root.mkdir(parents=True)
-    _write_avi(root / "a27_s1_t2_color.avi", peak=4, person_x=40)  # squat, subject 1: trial 2 ...
-    _write_avi(root / "a27_s1_t1_color.avi", peak=5, person_x=40)  # ... and trial 1, the one to use
-    _write_avi(root / "a22_s2_t1_color.avi", peak=6, person_x=56)  # jogging, subject 2
+    write_clip(root / "a27_s1_t2_color.avi", peak=4, person_x=40)  # squat, subject 1: trial 2 ...
+    write_clip(root / "a27_s1_t1_color.avi", peak=5, person_x=40)  # ... and trial 1, the one to use
+    write_clip(root / "a22_s2_t1_color.avi", peak=6, person_x=56)  # jogging, subject 2
     (root / "a5_s1_t1_color.avi").write_bytes(b"")  # an action PosEdit does not use: never read
     return root.parent
 

@@ -13,15 +13,7 @@ from f2f_lab import cli
 from f2f_lab.gpu_check import ITEMS, run_gpu_check
 from f2f_lab.gpu_check.core import Budget, Check, ItemSpec, run_items
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine, two threads spin against other work (5x slower here)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: the big models run on one thread here
 
 
 FILES = [spec.file for spec in ITEMS] + ["summary.json"]

@@ -2,29 +2,15 @@
 
 import json
 
-import numpy as np
 import pytest
 
 from f2f_lab.bench import posedit
 from f2f_lab.cli import main
 from openai_server import openai_server
+from utd_mhad import write_clip
 
 TINY = ["--preset", "tiny", "--frames", "9", "--steps", "1", "--light", "--no-progress"]
 TINY_RUN = [*TINY, "--seeds", "1"]
-
-
-def write_avi(path, peak: int, person_x: int, frames: int = 10) -> None:
-    """A 96x64 clip: a standing 'person' (bright bar) whose 'arm' grows until frame `peak`, then shrinks."""
-    import imageio.v2 as imageio
-
-    writer = imageio.get_writer(str(path), format="ffmpeg", fps=30, codec="mjpeg", quality=10, macro_block_size=16)
-    for t in range(frames):
-        frame = np.full((64, 96, 3), 80, np.uint8)
-        frame[8:60, person_x - 5:person_x + 5] = 230
-        arm = 3 * (peak - abs(t - peak)) if t <= 2 * peak else 0
-        frame[20:26, person_x + 5:person_x + 5 + arm] = 20
-        writer.append_data(frame)
-    writer.close()
 
 
 @pytest.fixture
@@ -32,9 +18,9 @@ def utd_mhad(tmp_path):
     """UTD-MHAD's RGB layout, tiny: a squat (action 27) of subject 1 in trials 1 and 2, jogging (22) of subject 2 in trial 1."""
     root = tmp_path / "UTD-MHAD" / "RGB"
     root.mkdir(parents=True)
-    write_avi(root / "a27_s1_t1_color.avi", peak=5, person_x=40)
-    write_avi(root / "a27_s1_t2_color.avi", peak=3, person_x=40)
-    write_avi(root / "a22_s2_t1_color.avi", peak=4, person_x=56)
+    write_clip(root / "a27_s1_t1_color.avi", peak=5, person_x=40, frames=10)
+    write_clip(root / "a27_s1_t2_color.avi", peak=3, person_x=40, frames=10)
+    write_clip(root / "a22_s2_t1_color.avi", peak=4, person_x=56, frames=10)
     return root.parent
 
 

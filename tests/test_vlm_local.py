@@ -22,18 +22,9 @@ from f2f_lab.vlm import NO_VLM_MESSAGE, VLMError, make_vlm_client
 from f2f_lab.vlm_local import DEFAULT_LOCAL_MODEL, LocalVLM, local_model_id
 from openai_server import openai_server
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: the big models run on one thread here
+
 TARGET = "A photo of a cat yawning."
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine, two threads spin against other work."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

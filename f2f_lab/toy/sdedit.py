@@ -23,19 +23,10 @@ from PIL import Image
 from ..errors import F2FError
 from . import text
 from .sets import sample_set
-from .video_model import DATA, SIZE, denoise, to_images, to_unit
+from .video_model import DATA, SIZE, denoise, to_images, to_unit, unet_config
 from .world import render
 
-IMAGE_CONFIG = {
-    "sample_size": SIZE,
-    "in_channels": 3 + len(text.VOCABULARY),
-    "out_channels": 3,
-    "block_out_channels": (16, 32, 32),
-    "layers_per_block": 1,
-    "down_block_types": ("DownBlock2D", "DownBlock2D", "DownBlock2D"),
-    "up_block_types": ("UpBlock2D", "UpBlock2D", "UpBlock2D"),
-    "norm_num_groups": 8,
-}
+IMAGE_CONFIG = unet_config(3 + len(text.VOCABULARY), 3)  # the noisy image, then the caption's words
 SCHEDULER_CONFIG = {"num_train_timesteps": 1000, "beta_schedule": "squaredcos_cap_v2", "prediction_type": "epsilon",
                     "clip_sample": True}
 STRENGTHS = (0.3, 0.5, 0.7, 0.9)

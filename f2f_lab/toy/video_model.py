@@ -47,16 +47,17 @@ CAPTION_DROPOUT = 0.1
 DATA = data_path("toy")
 SHIPPED = {"toy": DATA / "video"}
 
-VIDEO_CONFIG = {
-    "sample_size": SIZE,
-    "in_channels": 3 * (FRAMES - 1) + 3 + len(text.VOCABULARY),
-    "out_channels": 3 * (FRAMES - 1),
-    "block_out_channels": (16, 32, 32),
-    "layers_per_block": 1,
-    "down_block_types": ("DownBlock2D", "DownBlock2D", "DownBlock2D"),
-    "up_block_types": ("UpBlock2D", "UpBlock2D", "UpBlock2D"),
-    "norm_num_groups": 8,
-}
+def unet_config(in_channels: int, out_channels: int) -> dict:
+    """The toy UNet2DModel layout both toy models share: three levels of 16/32/32 channels, no attention."""
+    return {
+        "sample_size": SIZE, "in_channels": in_channels, "out_channels": out_channels,
+        "block_out_channels": (16, 32, 32), "layers_per_block": 1, "norm_num_groups": 8,
+        "down_block_types": ("DownBlock2D",) * 3, "up_block_types": ("UpBlock2D",) * 3,
+    }
+
+
+# The noisy change of the 8 made frames, then frame 0 and the caption's words, as input channels.
+VIDEO_CONFIG = unet_config(3 * (FRAMES - 1) + 3 + len(text.VOCABULARY), 3 * (FRAMES - 1))
 SCHEDULER_CONFIG = {"num_train_timesteps": 1000, "beta_schedule": "squaredcos_cap_v2", "prediction_type": "sample",
                     "clip_sample": False}
 
