@@ -67,19 +67,27 @@ def load_pipeline(
         source = str(tiny_folder())
     else:
         source = model_id
-    try:
+    with explained_load_errors(model_id, description):
         if scheduler is not None:
             scheduler_class, overrides = scheduler
             components["scheduler"] = scheduler_class.from_pretrained(source, subfolder="scheduler", revision=revision, **overrides)
         return pipeline_class.from_pretrained(source, dtype=torch_dtype, revision=revision, **components)
+
+
+@contextmanager
+def explained_load_errors(model_id: str, description: str, advice: str = "") -> Iterator[None]:
+    """Turn a failed `from_pretrained` inside the block into F2FError: a missing library, or the hub and what to try."""
+    try:
+        yield
     except ImportError as exc:
         raise F2FError(_missing_library_message(model_id, description, exc)) from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError) as exc:
         text = str(exc)
         if any(name in text for name in TOKENIZER_LIBRARIES):
             raise F2FError(_missing_library_message(model_id, description, exc)) from None
         first_line = text.splitlines()[0] if text else ""
-        raise F2FError(f"Could not load '{model_id}' for {description} ({type(exc).__name__}: {first_line}). {HUB_ADVICE}") from None
+        raise F2FError(f"Could not load '{model_id}' for {description} ({type(exc).__name__}: {first_line}). "
+                       f"{HUB_ADVICE}{' ' + advice if advice else ''}") from None
 
 
 def _missing_library_message(model_id: str, description: str, exc: Exception) -> str:

@@ -154,23 +154,14 @@ class LocalVLM:
     def _load(self, model: str, revision: str | None):
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        from .loading import HUB_ADVICE, TOKENIZER_LIBRARIES, _missing_library_message
+        from .loading import explained_load_errors
         from .tiny import tiny_qwen2_5_vl
 
         source = str(tiny_qwen2_5_vl()) if model == "tiny" else model
-        description = "the local VLM (about 17 GB for Qwen2.5-VL-7B)"
-        try:
+        with explained_load_errors(model, "the local VLM (about 17 GB for Qwen2.5-VL-7B)",
+                                   "Or name another model with --vlm-model, or use --vlm openai."):
             processor = AutoProcessor.from_pretrained(source, revision=revision)
             network = AutoModelForImageTextToText.from_pretrained(source, revision=revision, dtype=self.torch_dtype)
-        except ImportError as exc:
-            raise F2FError(_missing_library_message(model, description, exc)) from None
-        except (OSError, ValueError, KeyError) as exc:
-            text = str(exc)
-            if any(name in text for name in TOKENIZER_LIBRARIES):
-                raise F2FError(_missing_library_message(model, description, exc)) from None
-            first_line = text.splitlines()[0] if text else ""
-            raise F2FError(f"Could not load '{model}' as {description} ({type(exc).__name__}: {first_line}). "
-                           f"{HUB_ADVICE} Or name another model with --vlm-model, or use --vlm openai.") from None
         return network, processor
 
     def describe(self) -> dict[str, Any]:
