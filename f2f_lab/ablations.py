@@ -4,6 +4,8 @@
   (`captioner="target"`).
 - Table S5: the video's last frame is the edit instead of the selected frame
   (`selector="last"`).
+- Video model (beyond the paper): the same tasks, seeds, captioner and selector with each
+  image-to-video backend (`run_video_models`), one model loaded at a time.
 - Frame count: the paper generates 49 frames and asks whether fewer would do; 49 vs 33 vs 25
   frames (8k+1, as CogVideoX needs), for edit accuracy, preservation and time. Mind that
   CogVideoX-5B I2V learned its positional embedding for 49 frames: at 33 or 25 diffusers
@@ -85,6 +87,44 @@ def run_ablation(editor: Frame2Frame, tasks, out: str | Path, variants: Mapping[
     return folders
 
 
+def run_video_models(tasks, out: str | Path, video_models, *, preset="paper", seeds, benchmark: str = "tedbench",
+                     scorer=None, light: bool = True, progress: bool = True, device: str | None = None,
+                     **editor_options) -> dict[str, Path]:
+    """The "video model" axis: `preset`'s pipeline with each backend of `video_models`, same tasks and seeds.
+
+    Each backend gets its own editor (its card's frames, steps, guidance and size; the preset's
+    captioner, selector and VLM) and run folder `out/<key>`; each is released before the next
+    loads, so one GPU holds one video model at a time. Resumable like every benchmark run.
+
+    Example: `run_video_models(tasks, "runs/models", ["cogvideox", "wan2.2-5b"], seeds=range(3))`.
+    Returns {key: run folder}, for `ablation_table`.
+    """
+    import gc
+
+    from .bench.runner import run_benchmark
+    from .presets import get_preset
+
+    out, folders = Path(out), {}
+    for key in video_models:
+        editor = Frame2Frame.from_preset(get_preset(preset), video_backend=key, device=device, progress=progress,
+                                         **editor_options)
+        folder = out / key
+        run_benchmark(tasks, folder, benchmark=benchmark, preset=editor.preset, seeds=seeds, editor=editor, scorer=scorer,
+                      light=light, progress=progress)
+        folders[key] = folder
+        del editor
+        gc.collect()
+        _empty_cuda_cache()
+    return folders
+
+
+def _empty_cuda_cache() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def seconds_per_item(run_dir: str | Path) -> dict[str, float | None]:
     """Mean seconds per finished item of a run: the video alone, and the whole item (caption, video, selection, metrics)."""
     video, total = [], []
@@ -121,7 +161,7 @@ def ablation_table(runs: Mapping[str, str | Path], paper_rows: list[dict] | None
     for label, run_dir in runs.items():
         _, measured, run = measured_rows(run_dir, rule=rule)
         row, frames = measured[-1], run.get("editor_options", {}).get("num_frames") or run.get("preset_fields", {}).get("num_frames")
-        tiny = run.get("preset") == "tiny"
+        tiny = run.get("preset_fields", {}).get("video_model", run.get("preset")) == "tiny"
         rows.append({"Model": label, **{h: row.get(k) for k, h in METRICS}, "Tasks": row["Tasks"], "Seeds": row["Seeds"],
                      "Origin": "measured here, TINY preset: noise" if tiny else f"measured here ({run.get('preset')})"})
         if timing:

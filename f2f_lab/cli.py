@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="runs/demo", help="run folder (default: %(default)s)")
     _add_edit_options(demo, "tiny")
 
+    models = commands.add_parser("models", help="the image-to-video models (--video-model) and what their cards publish")
+    models.add_argument("--markdown", action="store_true", help="print a Markdown table")
+
     from .bench.commands import add_bench_commands
 
     add_bench_commands(commands)
@@ -67,10 +70,12 @@ def run_edit(args, image, target: str, out: Path) -> list[Path]:
     from .results import check_writable
 
     # Everything a user can get wrong is checked before minutes of model loading.
-    preset = args.preset
     options = editor_options(args)
+    # The video model and geometry change the preset's numbers: apply them before any check.
+    preset = args.preset.with_options(video_backend=options.pop("video_backend", None), geometry=options.pop("geometry", None))
     image = load_image(image)
-    to_canvas(image, preset.canvas)  # an aspect ratio too extreme for the canvas fails here
+    if preset.geometry == "letterbox":
+        to_canvas(image, preset.canvas)  # an aspect ratio too extreme for the canvas fails here
     target = check_caption(target)
     seeds = args.seeds or [args.seed]
     if len(set(seeds)) != len(seeds):
@@ -116,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"report: {folder / 'report.html'}")
             if args.preset.is_tiny:
                 print(TINY_NOTICE)
+        elif args.command == "models":
+            from .video.backends import backends_table
+
+            print(backends_table(markdown=args.markdown))
         elif args.command == "bench":
             from .bench.commands import run_bench_command
 

@@ -16,10 +16,12 @@ from .editors import METHODS
 from .errors import F2FError
 from .presets import PRESETS, VLM_BACKENDS, Preset, get_preset
 from .selection import SELECTORS
+from .video.backends import BACKENDS, GEOMETRIES
 
 PRESET_METAVAR = "NAME[:FIELD=VALUE,...]"
 # Options that only mean something to Frame2Frame (flag, attribute of the parsed args).
-F2F_ONLY = (("--captioner", "captioner"), ("--selector", "selector"), ("--frames", "num_frames"),
+F2F_ONLY = (("--video-model", "video_backend"), ("--geometry", "geometry"), ("--captioner", "captioner"),
+            ("--selector", "selector"), ("--frames", "num_frames"),
             ("--vlm", "vlm_backend"), ("--vlm-model", "vlm_model"), ("--vlm-base-url", "vlm_base_url"))
 
 
@@ -36,9 +38,16 @@ def add_editor_options(parser: argparse.ArgumentParser, *, device_help: str = "t
     parser.add_argument("--method", default="f2f", choices=METHODS, help="Frame2Frame or a single-step baseline editor (default: %(default)s)")
     parser.add_argument("--device", help=device_help)
     parser.add_argument("--offload", action="store_true", default=None, help="model CPU offload and VAE tiling (less GPU memory)")
+    parser.add_argument("--video-model", choices=BACKENDS, dest="video_backend", metavar="KEY",
+                        help=f"the image-to-video model, at its card's defaults: {', '.join(BACKENDS)} "
+                             "(default: the preset's; paper: cogvideox; `f2f models` lists them)")
+    parser.add_argument("--geometry", choices=GEOMETRIES,
+                        help="letterbox: fit on black and crop back (the paper's); aspect: generate at the source's "
+                             "aspect ratio within the model's pixel budget (default: the video model's)")
     parser.add_argument("--captioner", choices=CAPTIONERS, help="temporal caption source (default: the preset's)")
     parser.add_argument("--selector", choices=SELECTORS, help="frame selector (default: the preset's)")
-    parser.add_argument("--frames", type=int, dest="num_frames", help="frames to generate (8k+1; paper: 49)")
+    parser.add_argument("--frames", type=int, dest="num_frames", help="frames to generate (CogVideoX 8k+1, paper: 49; "
+                                                                       "each model's rule in `f2f models`)")
     parser.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps (paper: 50)")
     parser.add_argument("--vlm", choices=VLM_BACKENDS, dest="vlm_backend",
                         help="VLM backend for captions and selection, and use it for both unless --captioner/--selector "
@@ -78,6 +87,7 @@ def editor_options(args: argparse.Namespace) -> dict:
     # Asking for a VLM backend means using it: both stages ask the VLM unless told otherwise.
     stage = "vlm" if backend else None
     return {
+        "video_backend": getattr(args, "video_backend", None), "geometry": getattr(args, "geometry", None),
         "device": args.device, "offload": args.offload, "captioner": args.captioner or stage,
         "selector": args.selector or stage, "num_frames": args.num_frames, "num_inference_steps": args.num_inference_steps,
         "vlm_model": args.vlm_model, "vlm_backend": backend,

@@ -43,6 +43,7 @@ class Placement:
     canvas: tuple[int, int]
     box: tuple[int, int, int, int]
     source_size: tuple[int, int]
+    stretched: bool = False  # True when the source was resized to fill the canvas ("aspect" geometry)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -50,8 +51,8 @@ class Placement:
         return right - left, bottom - top
 
     def output_size(self, size: int) -> tuple[int, int]:
-        """(width, height) of a crop-back whose longer side is `size`."""
-        width, height = self.size
+        """(width, height) of a crop-back whose longer side is `size` (at the source's aspect when stretched)."""
+        width, height = self.source_size if self.stretched else self.size
         scale = size / max(width, height)
         return max(1, round(width * scale)), max(1, round(height * scale))
 
@@ -182,6 +183,39 @@ def to_canvas(image: Image.Image, canvas: tuple[int, int] = (720, 480)) -> tuple
     board = Image.new("RGB", canvas, (0, 0, 0))
     board.paste(image.convert("RGB").resize((new_w, new_h), Image.Resampling.LANCZOS), (left, top))
     return board, Placement(canvas=canvas, box=(left, top, left + new_w, top + new_h), source_size=(width, height))
+
+
+def aspect_canvas(
+    source_size: tuple[int, int], pixel_budget: int, multiple: int, max_size: tuple[int, int] | None = None
+) -> tuple[int, int]:
+    """(width, height) at the source's aspect ratio within `pixel_budget` pixels, multiples of `multiple`.
+
+    The exact-aspect size of that area is scaled down to `max_size` when given, then each
+    side is rounded down to the multiple (at least one multiple), so the area never exceeds
+    the budget; the aspect ratio then differs from the source's by under one multiple.
+    """
+    width, height = source_size
+    scale = (pixel_budget / (width * height)) ** 0.5
+    if max_size is not None:
+        scale = min(scale, max_size[0] / width, max_size[1] / height)
+    return (max(multiple, int(width * scale) // multiple * multiple),
+            max(multiple, int(height * scale) // multiple * multiple))
+
+
+def fill_canvas(image: Image.Image, canvas: tuple[int, int]) -> tuple[Image.Image, Placement]:
+    """Resize `image` to fill a canvas of (width, height) made at its aspect ratio (`aspect_canvas`): no bars."""
+    width, height = image.size
+    board = image.convert("RGB").resize(canvas, Image.Resampling.LANCZOS)
+    return board, Placement(canvas=canvas, box=(0, 0, *canvas), source_size=(width, height), stretched=True)
+
+
+def place_on_canvas(image: Image.Image, canvas: tuple[int, int], geometry: str = "letterbox") -> tuple[Image.Image, Placement]:
+    """The source on the video canvas by a geometry policy: "letterbox" (`to_canvas`) or "aspect" (`fill_canvas`)."""
+    if geometry == "letterbox":
+        return to_canvas(image, canvas)
+    if geometry == "aspect":
+        return fill_canvas(image, canvas)
+    raise F2FError(f"Unknown geometry '{geometry}'; use 'letterbox' (the paper's) or 'aspect'.")
 
 
 def from_canvas(frame: Image.Image, placement: Placement, size: int = 512) -> Image.Image:

@@ -16,12 +16,12 @@ from PIL import Image
 
 from .version import __version__
 from .captions import Caption, check_caption, make_captioner
-from .imaging import ImageInput, from_canvas, image_hash, load_image, to_canvas
+from .imaging import ImageInput, from_canvas, image_hash, load_image, place_on_canvas
 from .presets import TINY_NOTICE, Preset, get_preset
 from .records import library_versions
 from .results import EditResult
-from .selection import clip_options, make_selector
-from .video import check_num_frames, video_model_class
+from .selection import clip_options, make_selector, tile_frames
+from .video import get_backend, video_model_class
 
 
 class Frame2Frame:
@@ -71,13 +71,16 @@ class Frame2Frame:
             captioner_options, selector_options: options of one stage only (icl_examples,
                 image_max_side; fallback, tile_size, margin, ...).
             generator: an already loaded video model to use (variants share one).
-            overrides: preset fields, e.g. `num_inference_steps=30` or `offload=True`.
+            overrides: preset fields, e.g. `num_inference_steps=30` or `offload=True`;
+                `video_backend="wan2.2-5b"` switches the video model, at its card's defaults.
 
-        Example: `Frame2Frame.from_preset("paper", selector="clip", num_inference_steps=30)`.
+        Example: `Frame2Frame.from_preset("paper", selector="clip", num_inference_steps=30)`,
+        `Frame2Frame.from_preset("wan2.2-5b")` (the paper's method on Wan 2.2 TI2V 5B).
         """
         names = {k: v for k, v in (("captioner", captioner), ("selector", selector)) if isinstance(v, str)}
         preset = get_preset(preset).with_options(**names, **overrides)
-        check_num_frames(preset.num_frames)
+        if preset.video_model != "toy":
+            get_backend(preset.video_backend).check_num_frames(preset.num_frames)
         preset.levers.check()
         captioner_stage = None if captioner is None or isinstance(captioner, str) else captioner
         selector_stage = None if selector is None or isinstance(selector, str) else selector
@@ -93,9 +96,9 @@ class Frame2Frame:
         if selector_stage is None:
             selector_stage = make_selector(preset.selector, client=vlm, clip=clip_options(preset, device), **(selector_options or {}))
         if generator is None:
-            generator = video_model_class(preset.video_model).from_pretrained(
-                preset.video_model, canvas=preset.canvas, device=device, torch_dtype=torch_dtype, progress=progress,
-                levers=preset.levers,
+            generator = video_model_class(preset.video_model, preset.video_backend).from_pretrained(
+                preset.video_model, backend=preset.video_backend, canvas=preset.canvas, device=device,
+                torch_dtype=torch_dtype, progress=progress, levers=preset.levers,
             )
         return cls(generator, captioner_stage, selector_stage, preset, vlm=vlm)
 
@@ -190,8 +193,11 @@ class Frame2Frame:
             "num_inference_steps": num_inference_steps or preset.num_inference_steps,
             "guidance_scale": preset.guidance_scale if guidance_scale is None else guidance_scale,
         }
+        if preset.guidance_scale_2 is not None:
+            params["guidance_scale_2"] = preset.guidance_scale_2
         timings = dict(timings)
-        canvas, placement = to_canvas(source, preset.canvas)
+        canvas_size = self.generator.canvas_for(source.size, geometry=preset.geometry, canvas=preset.canvas)
+        canvas, placement = place_on_canvas(source, canvas_size, preset.geometry)
         video = self.generator(canvas, caption.text, seed=seed, callback_on_step_end=callback_on_step_end, **params)
         timings["video"] = video.seconds
 
@@ -199,7 +205,8 @@ class Frame2Frame:
         frames = [from_canvas(frame, placement, preset.output_size) for frame in video.frames]
         # The source at the output geometry straight from the original (sharper than the canvas).
         source_output = source.resize(placement.output_size(preset.output_size), Image.Resampling.LANCZOS)
-        selection = self.selector(source_output, frames, target, every=preset.sample_every)
+        tiles = tile_frames(len(frames), preset.num_tiles)
+        selection = self.selector(source_output, frames, target, tiles=tiles)
         timings["selection"] = time.perf_counter() - start
 
         record = {
@@ -208,16 +215,16 @@ class Frame2Frame:
             "notice": TINY_NOTICE if preset.is_tiny else None,
             "inputs": {"image_sha256": image_hash(source), "image_size": list(source.size), "target": target},
             "caption": {"text": caption.text, "captioner": caption.captioner, **caption.record},
-            "video": {**params, "seed": seed, "fps": preset.fps, "canvas": list(preset.canvas),
+            "video": {**params, "seed": seed, "fps": preset.fps, "canvas": list(canvas_size), "geometry": preset.geometry,
                       "placement": list(placement.box), **video.record},
             "selection": {"index": selection.index, "tile": selection.tile, "selector": selection.selector,
-                          "every": preset.sample_every, **selection.record},
+                          "tiles": tiles, **selection.record},
             "preset": preset.to_dict(),
             "timings": timings,
             "versions": library_versions(),
         }
         return EditResult(
             source=source, target=target, caption=caption.text, frames=frames, index=selection.index, seed=seed,
-            source_output=source_output, timings=timings, record=record, sample_every=preset.sample_every,
+            source_output=source_output, timings=timings, record=record, tiles=tiles,
             fps=preset.fps, tiny=preset.is_tiny,
         )

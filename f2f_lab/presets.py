@@ -128,14 +128,17 @@ class Preset:
     """
 
     name: str
-    video_model: str = "THUDM/CogVideoX-5b-I2V"
-    canvas: tuple[int, int] = (720, 480)  # (width, height) the video model generates
+    video_backend: str = "cogvideox"  # a key of `video.BACKENDS`: which image-to-video model walks the path
+    video_model: str = "THUDM/CogVideoX-5b-I2V"  # its hub id, a local folder, "tiny" or "toy"
+    canvas: tuple[int, int] = (720, 480)  # (width, height) generated; for geometry "aspect" its area is the budget
+    geometry: str = "letterbox"  # "letterbox": fit on black, crop back (the paper); "aspect": the source's shape
     num_frames: int = 49
     num_inference_steps: int = 50
     guidance_scale: float = 6.0
+    guidance_scale_2: float | None = None  # the low-noise expert's guidance (two-expert Wan 2.2)
     fps: int = 8
     output_size: int = 512  # longer side of the cropped-back edit
-    sample_every: int = 4  # frame selection sees frames every, 2*every, ...
+    num_tiles: int = 12  # frame selection sees this many evenly spaced frames ending at the last (every 4th of 49)
     captioner: str = "vlm"
     selector: str = "vlm"
     vlm_model: str = "gpt-4o"
@@ -152,8 +155,14 @@ class Preset:
         return asdict(self)
 
     def with_options(self, **changes) -> "Preset":
-        """This preset with some fields (or levers) changed; None values are ignored."""
+        """This preset with some fields (or levers) changed; None values are ignored.
+
+        A changed `video_backend` applies that model's defaults first (`with_video_backend`).
+        """
         changes = {k: v for k, v in changes.items() if v is not None}
+        if "video_backend" in changes and changes["video_backend"] != self.video_backend:
+            return with_video_backend(self, changes.pop("video_backend")).with_options(**changes)
+        changes.pop("video_backend", None)
         known = {f.name for f in fields(Preset)} - {"levers"}
         lever_changes = {_lever_name(k): changes.pop(k) for k in list(changes) if _lever_name(k) is not None}
         unknown = [k for k in changes if k not in known]
@@ -171,7 +180,8 @@ PRESETS: dict[str, Preset] = {
         name="tiny",
         video_model="tiny",
         canvas=(96, 64),  # same 3:2 shape as 720x480; the tiny transformer is built for it
-        num_frames=17,  # CogVideoX's VAE needs 8k+1 frames; 17 gives 4 tiles
+        num_frames=17,  # CogVideoX's VAE needs 8k+1 frames
+        num_tiles=4,  # frames 4, 8, 12, 16: the paper's spacing of every 4th frame
         num_inference_steps=4,
         captioner="template",
         selector="clip",
@@ -185,7 +195,7 @@ PRESETS: dict[str, Preset] = {
     # renderer's exact factor fit. Real edits of toy images, on any CPU in seconds.
     "toy": Preset(
         name="toy", video_model="toy", canvas=(32, 32), num_frames=9, num_inference_steps=20, guidance_scale=1.0,
-        fps=4, output_size=32, sample_every=1, captioner="template", selector="toy", clip_model="tiny",
+        fps=4, output_size=32, num_tiles=8, captioner="template", selector="toy", clip_model="tiny",
         clip_pretrained=None,
     ),
     "fast": Preset(
@@ -204,6 +214,41 @@ PRESETS: dict[str, Preset] = {
                       attention_backend="cudnn"),
     ),
 }
+
+
+# Backend data imports nothing of ours but errors; it is imported here, after `Levers` exists,
+# because importing the `video` package loads modules that import `Levers` from this one.
+from .video.backends import BACKENDS, get_backend  # noqa: E402
+
+
+def with_video_backend(preset: Preset, key: str, *, name: str | None = None) -> Preset:
+    """`preset` with another image-to-video model, at that model's card defaults.
+
+    The backend's hub id, size, geometry, frames, steps, guidance and fps replace the
+    preset's (the paper's 49 frames and guidance 6 are CogVideoX's numbers, not another
+    model's); the VLM, selection, output size and levers stay. A tiny preset gets the
+    backend's tiny stand-in at its tiny size and frame count, keeping its few steps.
+    """
+    backend = get_backend(key)
+    if preset.video_model == "toy":
+        raise F2FError("The toy preset has its own toy video model; choose --video-model with another preset.")
+    name = name or _spec_with(preset.name, "video_backend", key)
+    common = dict(name=name, video_backend=key, geometry=backend.geometry, guidance_scale_2=backend.guidance_scale_2)
+    if preset.is_tiny:
+        return replace(preset, canvas=backend.tiny_canvas, num_frames=backend.tiny_frames, **common)
+    return replace(
+        preset, video_model=backend.hub_id, canvas=backend.canvas, num_frames=backend.num_frames,
+        num_inference_steps=backend.num_inference_steps, guidance_scale=backend.guidance_scale, fps=backend.fps, **common,
+    )
+
+
+def _spec_with(name: str, key: str, value: Any) -> str:
+    return f"{name}{',' if ':' in name else ':'}{key}={value}"
+
+
+# One preset per backend: the paper's pipeline (VLM captions, VLM selection, 12 tiles, 512 px)
+# with that model at its card's defaults.
+PRESETS.update({key: with_video_backend(PRESETS["paper"], key, name=key) for key in BACKENDS if key != "cogvideox"})
 
 
 def parse_value(raw: str) -> Any:
@@ -246,6 +291,9 @@ def get_preset(spec: str | Preset) -> Preset:
             width, _, height = value.lower().partition("x")
             value = (int(width), int(height))
         values[key] = value
+    # A new video model brings its own defaults first; the spec's other fields then change those.
+    if "video_backend" in values:
+        preset = with_video_backend(preset, values.pop("video_backend"))
     # None means "off" in a spec (cache=none), not "keep the preset's", so replace directly.
     levers = {_lever_name(k): values.pop(k) for k in list(values) if _lever_name(k) is not None}
     return replace(preset, name=str(spec), levers=replace(preset.levers, **levers), **values)

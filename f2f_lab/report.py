@@ -48,8 +48,8 @@ seed {result.seed}; preset {escape(str(record.get("preset", {}).get("name", ""))
 <figure><img src="edited.png" alt="edit"><figcaption>Edit ({escape(chosen)})</figcaption></figure>
 </div>
 <h2>The pathway</h2>
-<figure><img src="strip.png" alt="frame strip"><figcaption>The source (0) and every {result.sample_every}th frame
-of the video; the chosen one is outlined in orange. Full video: <a href="video.mp4">video.mp4</a>.</figcaption></figure>
+<figure><img src="strip.png" alt="frame strip"><figcaption>The source (0) and the {len(result.tile_indices)} frames
+the selector saw ({escape(", ".join(map(str, result.tile_indices)))}); the chosen one is outlined in orange. Full video: <a href="video.mp4">video.mp4</a>.</figcaption></figure>
 <h2>What the selector saw</h2>
 <figure><img src="collage.png" alt="selection collage" style="max-width:600px"></figure>
 <h2>Timings</h2><table>{timing_rows}</table>

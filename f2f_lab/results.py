@@ -15,7 +15,7 @@ from PIL import Image
 from .errors import F2FError
 from .imaging import collage, save_image, save_video, strip
 from .records import atomic_folder, write_json_atomic, write_text_atomic
-from .selection import sample_indices
+from .selection import tile_frames, tile_of
 
 RUN_FILES = ("source.png", "edited.png", "video.mp4", "strip.png", "collage.png", "record.json", "report.html")
 
@@ -49,7 +49,7 @@ class EditResult:
     source_output: Image.Image  # the source at the output geometry: the edit when index == 0
     timings: dict[str, float] = field(default_factory=dict)
     record: dict[str, Any] = field(default_factory=dict)
-    sample_every: int = 4
+    tiles: list[int] | None = None  # the frames the selector saw (default `selection.tile_frames`)
     fps: int = 8
     tiny: bool = False
     metrics: dict[str, float] | None = None
@@ -61,7 +61,7 @@ class EditResult:
     @property
     def tile_indices(self) -> list[int]:
         """The frames the selector saw, as tiles 1..n."""
-        return sample_indices(len(self.frames), self.sample_every)
+        return list(self.tiles) if self.tiles is not None else tile_frames(len(self.frames))
 
     def with_index(self, index: int) -> "EditResult":
         """The same edit with another frame chosen by hand (0 = keep the source)."""
@@ -69,7 +69,7 @@ class EditResult:
             raise F2FError(f"Frame {index} does not exist; choose 0..{len(self.frames) - 1}.")
         record = copy.deepcopy(self.record)
         selection = {k: v for k, v in record.get("selection", {}).items() if k not in ("tile", "fallback")}
-        tile = index // self.sample_every if index and index % self.sample_every == 0 else None
+        tile = tile_of(index, self.tile_indices) if index else None
         record["selection"] = {**selection, "index": index, "tile": tile, "selector": "manual", "previous_index": self.index}
         # The old scores describe the old frame; whoever shows metrics scores the new one again.
         return replace(self, index=index, record=record, metrics=None)

@@ -2,7 +2,8 @@
 
 The paper shows a VLM every fourth frame (12 tiles for 49 frames), numbered 1..12 under
 the source image, and asks for the lowest-numbered tile that completes the edit; 0 means
-no frame does it and the source is kept. Tile k is video frame `every * k`.
+no frame does it and the source is kept. For any length the tiles are 12 evenly spaced
+frames ending at the last one (`tile_frames`): every 4th of 49, every 10th of 121.
 
 Selectors take (source, frames, target) and return a `Selection` whose `index` is a
 frame of the video, 0 meaning the source itself:
@@ -45,14 +46,26 @@ class Selection:
     record: dict[str, Any] = field(default_factory=dict)
 
 
-def sample_indices(num_frames: int = 49, every: int = 4) -> list[int]:
-    """The frames shown for selection: every, 2*every, ... (4, 8, ..., 48 for 49 frames).
+def tile_frames(num_frames: int = 49, num_tiles: int = 12) -> list[int]:
+    """The frames shown for selection: `num_tiles` evenly spaced frames ending at the last one.
 
-    Tile k (1-based) is frame `every * k`; tile 0 is the source image.
+    Tile k (1-based) is frame round(k * (num_frames - 1) / num_tiles); tile 0 is the source
+    image. For the paper's 49 frames and 12 tiles that is every 4th frame (4, 8, ..., 48);
+    for 81 frames 7, 13, 20, ..., 80; for 121 every 10th. A video with fewer frames than
+    tiles shows each of its frames after the first.
     """
-    if every < 1:
-        raise ValueError("every must be at least 1")
-    return list(range(every, num_frames, every))
+    if num_tiles < 1:
+        raise ValueError("num_tiles must be at least 1")
+    tiles = min(num_tiles, num_frames - 1)
+    # Integer rounding half up, so the spacing is the same on every platform.
+    return [(2 * k * (num_frames - 1) + tiles) // (2 * tiles) for k in range(1, tiles + 1)]
+
+
+def tile_of(index: int, tiles: Sequence[int]) -> int | None:
+    """The tile number (1..n) of frame `index`, 0 for the source, None when that frame was not shown."""
+    if index == 0:
+        return 0
+    return tiles.index(index) + 1 if index in tiles else None
 
 
 class LastFrameSelector:
@@ -60,16 +73,16 @@ class LastFrameSelector:
 
     name = "last"
 
-    def __call__(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *, every: int = 4) -> Selection:
+    def __call__(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *,
+                 tiles: Sequence[int] | None = None) -> Selection:
         index = len(frames) - 1
-        tile = index // every if index % every == 0 else None
-        return Selection(index=index, selector=self.name, tile=tile)
+        return Selection(index=index, selector=self.name, tile=tile_of(index, list(tiles or tile_frames(len(frames)))))
 
 
 def c1_instruction(target: str, num_tiles: int = 12) -> str:
     """The paper's C.1 instruction with CAPTION replaced by `target`.
 
-    The paper always shows 12 tiles; for another count (shorter videos, another `every`)
+    The paper always shows 12 tiles; for another count (shorter videos, another `num_tiles`)
     its two mentions of 12 become `num_tiles`, and nothing else changes.
     """
     text = C1_INSTRUCTION.replace("CAPTION", target)
@@ -130,9 +143,9 @@ def _reminder(problem: str, n: int) -> str:
 class VLMSelector:
     """Frame selection by a VLM, as in the paper (Sec. 3.3, appendix C.1).
 
-    The frames `every, 2*every, ...` (tiles 1..n; 12 for 49 frames) are tiled under the
-    source in one collage (`imaging.collage`, numbers a quarter of a tile high) and sent
-    with the C.1 instruction. Tile k is frame `every * k`; 0 keeps the source.
+    The frames `tiles` (default `tile_frames`: 12 evenly spaced, every 4th of 49) are tiled
+    under the source in one collage (`imaging.collage`, numbers a quarter of a tile high)
+    and sent with the C.1 instruction. Tile k is frame `tiles[k - 1]`; 0 keeps the source.
 
     An answer without a valid choice gets one retry that reminds the VLM of the format. If
     that fails too, or the call itself fails (HTTP error, timeout, no connection), the
@@ -178,22 +191,23 @@ class VLMSelector:
         self._fallback_selector = None
         self._fallback_note = None
 
-    def collage(self, source: Image.Image, frames: Sequence[Image.Image], *, every: int = 4) -> Image.Image:
-        """The image the VLM sees: the source on top, frames every*k numbered k beneath."""
+    def collage(self, source: Image.Image, frames: Sequence[Image.Image], *, tiles: Sequence[int] | None = None) -> Image.Image:
+        """The image the VLM sees: the source on top, frame tiles[k-1] numbered k beneath."""
         from .imaging import collage
 
-        tiles = [frames[i] for i in sample_indices(len(frames), every)]
-        return collage(source, tiles, tile_size=self.tile_size, columns=self.columns)
+        shown = [frames[i] for i in (tiles or tile_frames(len(frames)))]
+        return collage(source, shown, tile_size=self.tile_size, columns=self.columns)
 
-    def __call__(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *, every: int = 4) -> Selection:
+    def __call__(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *,
+                 tiles: Sequence[int] | None = None) -> Selection:
         from .vlm import VLMError, assistant_turn, user_turn
 
-        indices = sample_indices(len(frames), every)
+        indices = list(tiles or tile_frames(len(frames)))
         n = len(indices)
         record: dict[str, Any] = {"vlm": self.client.describe(), "tiles": indices, "answers": [], "calls": [], "retried": False}
         if n == 0:
-            return self._fall_back(source, frames, target, every, record, f"a {len(frames)}-frame video has no frame {every} to show")
-        board = self.collage(source, frames, every=every)
+            return self._fall_back(source, frames, target, indices, record, f"a {len(frames)}-frame video has no frame after the first to show")
+        board = self.collage(source, frames, tiles=indices)
         record["instruction"] = "paper appendix C.1, verbatim" + ("" if n == 12 else f" with 12 -> {n} tiles")
         record["collage_size"] = list(board.size)
         messages = [user_turn(c1_instruction(target, n), [board], image_format=self.image_format)]
@@ -202,7 +216,7 @@ class VLMSelector:
             try:
                 reply = self.client.chat(messages)
             except VLMError as exc:
-                return self._fall_back(source, frames, target, every, record, f"the VLM call failed: {exc}")
+                return self._fall_back(source, frames, target, indices, record, f"the VLM call failed: {exc}")
             record["answers"].append(reply.text)
             record["calls"].append(reply.record)
             try:
@@ -215,7 +229,7 @@ class VLMSelector:
                 continue
             record["fallback"] = None
             return Selection(index=0 if tile == 0 else indices[tile - 1], selector=self.name, tile=tile, record=record)
-        return self._fall_back(source, frames, target, every, record, f"no valid answer after one retry: {problem}")
+        return self._fall_back(source, frames, target, indices, record, f"no valid answer after one retry: {problem}")
 
     def fallback_selector(self):
         """The selector that decides when the VLM cannot (built on first use)."""
@@ -232,11 +246,11 @@ class VLMSelector:
                 self._fallback_selector = self.fallback
         return self._fallback_selector
 
-    def _fall_back(self, source, frames, target, every, record, reason: str) -> Selection:
+    def _fall_back(self, source, frames, target, tiles, record, reason: str) -> Selection:
         import warnings
 
         selector = self.fallback_selector()
-        chosen = selector(source, frames, target, every=every)
+        chosen = selector(source, frames, target, tiles=tiles)
         record["fallback"] = {"selector": chosen.selector, "reason": reason, "note": self._fallback_note, **chosen.record}
         warnings.warn(f"VLM frame selection fell back to the '{chosen.selector}' selector: {reason}", stacklevel=3)
         return Selection(index=chosen.index, selector=chosen.selector, tile=chosen.tile, record=record)
@@ -271,7 +285,7 @@ def choose_by_clip(
 class ClipSelector:
     """Frame selection without a VLM, from CLIP (ViT-B/32 by default) similarities.
 
-    For the sampled frames `every, 2*every, ...` (the tiles the VLM would see), with all
+    For the tile frames (the ones the VLM would see, `tile_frames` by default), with all
     scores cosine similarities of unit-norm CLIP embeddings:
 
     - edit score: frame vs the target caption (the paper's CLIP score);
@@ -320,18 +334,20 @@ class ClipSelector:
             self.encoder = load_clip(self.model_name, self.pretrained, self.device)
         return self
 
-    def scores(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *, every: int = 4) -> dict[str, Any]:
-        """The sampled frames' indices and their edit scores, source similarities, and the source's edit score."""
+    def scores(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *,
+               tiles: Sequence[int] | None = None) -> dict[str, Any]:
+        """The tile frames' indices and their edit scores, source similarities, and the source's edit score."""
         self.load()
-        indices = sample_indices(len(frames), every)
+        indices = list(tiles or tile_frames(len(frames)))
         images = self.encoder.encode_images([source] + [frames[i] for i in indices])
         text = self.encoder.encode_texts([target])[0]
         edit = (images @ text).tolist()
         keep = (images[1:] @ images[0]).tolist()
         return {"tiles": indices, "edit_scores": edit[1:], "source_scores": keep, "source_edit_score": edit[0]}
 
-    def __call__(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *, every: int = 4) -> Selection:
-        scores = self.scores(source, frames, target, every=every)
+    def __call__(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *,
+                 tiles: Sequence[int] | None = None) -> Selection:
+        scores = self.scores(source, frames, target, tiles=tiles)
         tile = choose_by_clip(
             scores["edit_scores"], scores["source_scores"], scores["source_edit_score"],
             margin=self.margin, source_floor=self.source_floor,

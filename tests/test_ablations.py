@@ -49,3 +49,18 @@ def test_run_ablation_runs_each_distinct_variant_once_and_tabulates(tiny_editor,
     assert table.columns[:4] == ["Model", "Source LPIPS ↓", "Source CLIP-I ↑", clip] and table.rows[1][clip] == 0.63
     timed = ablations.ablation_table({"9 frames": runs["9 frames"]}, timing=True)
     assert timed.rows[0]["Frames"] == 9 and timed.rows[0]["Video s/item"] > 0
+
+
+def test_the_video_model_axis_runs_each_backend_on_the_same_tasks_and_seeds(tmp_path):
+    tasks = tedbench.load(sample_tedbench(tmp_path / "tedbench", limit=1))
+    runs = ablations.run_video_models(tasks, tmp_path / "models", ["cogvideox", "ltx"], preset="tiny", seeds=[0],
+                                      scorer=Scorer.from_preset("tiny"), progress=False, num_inference_steps=2)
+    assert list(runs) == ["cogvideox", "ltx"]
+    records = {key: json.loads(next(folder.glob("*/seed-0/record.json")).read_text()) for key, folder in runs.items()}
+    assert {key: r["video"]["backend"] for key, r in records.items()} == {"cogvideox": "cogvideox", "ltx": "ltx"}
+    assert len({r["inputs"]["image_sha256"] for r in records.values()}) == 1  # the same task
+    assert records["cogvideox"]["caption"]["text"] == records["ltx"]["caption"]["text"]
+    assert records["ltx"]["video"]["num_frames"] == 9 and records["cogvideox"]["video"]["num_frames"] == 17
+    table = ablations.ablation_table(runs)
+    assert [row["Model"] for row in table.rows] == ["cogvideox", "ltx"]
+    assert all("TINY" in row["Origin"] for row in table.rows)

@@ -375,3 +375,18 @@ def test_cli_features_and_plot_write_their_files(tmp_path, capsys):
     markdown = (out / "measures.md").read_text(encoding="utf-8")
     assert markdown.startswith(f"> {TINY_NOTICE}")
     assert len([line for line in markdown.splitlines() if line.startswith("| ")]) == 1 + frames + 1  # header, frames, edit
+
+
+def test_cli_plot_draws_the_path_of_another_video_model(tmp_path, capsys):
+    """`f2f manifold plot --video-model ltx`: the same study, the path walked by LTX-Video's tiny stand-in."""
+    from f2f_lab.cli import main
+    from f2f_lab.video import get_backend
+
+    sets, out = tmp_path / "sets", tmp_path / "plot-ltx"
+    assert main(["manifold", "sets", "--out", str(sets), "--per-set", "2", "--model", "tiny", "--size", "32"]) == 0
+    assert main(["manifold", "plot", "--sets", str(sets), "--preset", "tiny", "--noise", "3", "--noise-size", "32",
+                 "--single-step", "none", "--video-model", "ltx", "--out", str(out)]) == 0
+    capsys.readouterr()
+    measures = json.loads((out / "measures.json").read_text(encoding="utf-8"))
+    assert measures["summary"]["frames"] == get_backend("ltx").tiny_frames
+    assert len(measures["frames"]) == get_backend("ltx").tiny_frames

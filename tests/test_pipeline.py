@@ -17,7 +17,7 @@ def test_paper_preset_is_the_papers_numbers():
     paper = get_preset("paper")
     assert paper.video_model == "THUDM/CogVideoX-5b-I2V"
     assert (paper.canvas, paper.num_frames, paper.num_inference_steps) == ((720, 480), 49, 50)
-    assert (paper.guidance_scale, paper.fps, paper.sample_every, paper.output_size) == (6.0, 8, 4, 512)
+    assert (paper.guidance_scale, paper.fps, paper.num_tiles, paper.output_size) == (6.0, 8, 12, 512)
     assert (paper.captioner, paper.selector, paper.vlm_model) == ("vlm", "vlm", "gpt-4o")
 
 

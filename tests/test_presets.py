@@ -15,7 +15,7 @@ from f2f_lab.presets import PRESETS, Levers
 def test_paper_preset_is_the_papers_numbers_with_every_lever_off():
     paper = get_preset("paper")
     assert (paper.canvas, paper.num_frames, paper.num_inference_steps, paper.guidance_scale, paper.fps) == ((720, 480), 49, 50, 6.0, 8)
-    assert (paper.sample_every, paper.output_size, paper.captioner, paper.selector) == (4, 512, "vlm", "vlm")
+    assert (paper.num_tiles, paper.output_size, paper.captioner, paper.selector) == (12, 512, "vlm", "vlm")
     assert paper.levers == Levers() and paper.levers.active() == {}
 
 

@@ -9,7 +9,7 @@ from f2f_lab.errors import F2FError
 from f2f_lab.imaging import collage
 from f2f_lab.selection import (
     C1_INSTRUCTION, ChoiceError, ClipSelector, LastFrameSelector, VLMSelector, c1_instruction, choose_by_clip,
-    make_selector, parse_choice, sample_indices,
+    make_selector, parse_choice, tile_frames,
 )
 from openai_server import error, openai_server, stall
 from f2f_lab.vlm import VLMClient
@@ -50,10 +50,31 @@ def vlm_selector(server, **options):
 # --- which frames are shown ---------------------------------------------------------------
 
 def test_the_paper_shows_frames_4_to_48_as_tiles_1_to_12():
-    assert sample_indices(49, 4) == [4 * k for k in range(1, 13)]
-    assert sample_indices(17, 4) == [4, 8, 12, 16]
-    assert sample_indices(33, 8) == [8, 16, 24, 32]
-    assert sample_indices(3, 4) == []
+    assert tile_frames(49) == [4 * k for k in range(1, 13)]
+    assert tile_frames(17, 4) == [4, 8, 12, 16]
+    assert tile_frames(33, 4) == [8, 16, 24, 32]
+    assert tile_frames(1) == []
+
+
+@pytest.mark.parametrize("num_frames", [49, 81, 121])
+def test_twelve_tiles_are_evenly_spaced_and_end_at_the_last_frame(num_frames):
+    tiles = tile_frames(num_frames)
+    assert len(tiles) == len(set(tiles)) == 12
+    assert tiles[-1] == num_frames - 1
+    step = (num_frames - 1) / 12
+    assert all(abs(frame - k * step) <= 0.5 for k, frame in enumerate(tiles, 1))
+    gaps = {b - a for a, b in zip([0] + tiles, tiles)}
+    assert max(gaps) - min(gaps) <= 1
+
+
+def test_the_tile_frames_of_81_and_121_frames():
+    assert tile_frames(121) == [10 * k for k in range(1, 13)]
+    # 80/12 = 6.67 frames apart, rounded half up
+    assert tile_frames(81) == [7, 13, 20, 27, 33, 40, 47, 53, 60, 67, 73, 80]
+
+
+def test_a_video_shorter_than_twelve_tiles_shows_each_frame():
+    assert tile_frames(9) == list(range(1, 9))
 
 
 def test_instruction_is_the_papers_with_the_target_in_place_of_caption():
@@ -106,7 +127,7 @@ def test_no_choice_or_one_out_of_range_raises(answer, n):
 @pytest.mark.parametrize("tile", [1, 5, 12])
 def test_tile_k_is_frame_4k_and_the_collage_shows_it(source, frames, tile):
     with openai_server(f"The selected edit is: {tile}") as server:
-        selection = vlm_selector(server)(source, frames, TARGET, every=4)
+        selection = vlm_selector(server)(source, frames, TARGET)
     assert (selection.index, selection.tile, selection.selector) == (4 * tile, tile, "vlm")
 
     (request,) = server.requests
@@ -114,7 +135,7 @@ def test_tile_k_is_frame_4k_and_the_collage_shows_it(source, frames, tile):
     assert request.roles == ["user"]
     assert request.texts() == [PAPER_C1.replace("CAPTION", TARGET)]
     (board,) = request.images()
-    expected = collage(source, [frames[i] for i in sample_indices(49, 4)], tile_size=256)
+    expected = collage(source, [frames[i] for i in tile_frames(49)], tile_size=256)
     assert board.size == expected.size
     # the middle of tile k (below its number) is the colour of frame 4k
     row, col = divmod(tile - 1, 4)
@@ -135,7 +156,7 @@ def test_zero_keeps_the_source(source, frames):
 
 def test_shorter_videos_show_fewer_tiles_and_say_so(source, frames):
     with openai_server("The selected edit is: 4") as server:
-        selection = vlm_selector(server)(source, frames[:17], TARGET)
+        selection = vlm_selector(server)(source, frames[:17], TARGET, tiles=tile_frames(17, 4))
     assert (selection.index, selection.tile) == (16, 4)
     text = server.requests[0].texts()[0]
     assert "collage of 4 edited versions" in text and "from 1 to 4" in text
@@ -248,9 +269,9 @@ def blue_to_red():
 
 def test_clip_selector_picks_the_first_frame_that_completes_the_edit(blue_to_red):
     selector = ClipSelector(encoder=ColourEncoder(), margin=1e-6, source_floor=0.0)
-    selection = selector(blue_to_red[0], blue_to_red, "red", every=4)
+    selection = selector(blue_to_red[0], blue_to_red, "red")
     assert (selection.index, selection.tile, selection.selector) == (24, 6, "clip")
-    assert selection.record["tiles"] == sample_indices(49, 4)
+    assert selection.record["tiles"] == tile_frames(49)
 
 
 def test_clip_selector_keeps_the_source_when_nothing_moves_toward_the_target(blue_to_red):
@@ -290,7 +311,7 @@ def test_clip_rule_on_fixed_scores_picks_the_earliest_tile_within_the_margin():
 def test_clip_selector_with_tiny_clip_works_offline(source, frames, monkeypatch):
     selector = make_selector("clip", clip=TINY_CLIP)  # the random-weight CLIP, loaded without the hub
     scores = selector.scores(source, frames, TARGET)
-    assert scores["tiles"] == sample_indices(49, 4)
+    assert scores["tiles"] == tile_frames(49)
     assert len(scores["edit_scores"]) == len(scores["source_scores"]) == 12
     assert all(-1.0 <= x <= 1.0 for x in scores["edit_scores"] + scores["source_scores"])
     # What the selector makes of scores is stated here, not recomputed through its own rule.

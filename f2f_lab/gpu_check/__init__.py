@@ -14,6 +14,8 @@ rehearsal that `make test` keeps working. In priority order, one JSON each under
     5_flux_sets.json  FLUX.1-dev set generation for the manifold study at 1024 px
     6_metrics.json    LPIPS, CLIP-I and CLIP score on a batch of 16
     7_vlm_local.json  the open preset's local VLM (Qwen2.5-VL-7B): a B.1 caption and a C.1 selection request
+    8_backends.json   every other video backend (LTX, Wan 2.2 5B, CogVideoX 1.5, HunyuanVideo 1.5, Wan 2.1,
+                      Wan 2.2 A14B) through its adapter: 2 steps of 33 frames at its pixel budget each
     summary.json      every item's status, time and headline figures
 
 The command stops cleanly before its budget with what it has (`core` says how).
@@ -25,7 +27,7 @@ import argparse
 from pathlib import Path
 from typing import Callable
 
-from . import other_paths, video_items
+from . import backend_items, other_paths, video_items
 from .core import SIZES, Budget, Check, Item, ItemSpec, resolve_size, run_items
 
 ITEMS = (
@@ -40,6 +42,8 @@ ITEMS = (
     ItemSpec(6, "metrics", "Metrics on a batch of 16", other_paths.metrics, other_paths.minimum("metrics")),
     ItemSpec(7, "vlm_local", "Local VLM (open preset): caption and selection requests", other_paths.vlm_local,
              other_paths.minimum("vlm_local")),
+    ItemSpec(8, "backends", "Every other video backend through its adapter", backend_items.backends,
+             backend_items.minimum),
 )
 DEFAULT_BUDGET_S = 480.0
 

@@ -10,7 +10,7 @@
   12-tile collage, through the real captioner and selector, with its default GPU placement
   ("swap": on the CPU between requests).
 Full size: the published architectures with random weights drawn on the GPU (`full_size`);
-tiny size: the tiny models on the CPU. No other video backend exists yet.
+tiny size: the tiny models on the CPU. The other video backends are item 8 (`backend_items`).
 """
 
 from __future__ import annotations

@@ -39,6 +39,9 @@ def add_manifold_commands(subparsers) -> argparse.ArgumentParser:
     plot.add_argument("--out", default="runs/manifold", help="figure and measures folder (default: %(default)s)")
     plot.add_argument("--source-index", type=int, default=0, help="which kept image of the AI set to edit (default: 0)")
     plot.add_argument("--seed", type=int, default=0, help="video seed (default: 0)")
+    plot.add_argument("--video-model", dest="video_backend", metavar="KEY",
+                      help="the image-to-video model whose path is drawn, at its card's defaults (`f2f models`; "
+                           "default: the preset's, paper: cogvideox); run once per model with its own --out to compare")
     plot.add_argument("--single-step", default="ledits", help="single-step editor for the comparison point, or 'none'")
     plot.add_argument("--overwrite", action="store_true", help="replace the figure and measures of an earlier plot in --out")
     plot.add_argument("--toy", action="store_true",
@@ -74,6 +77,8 @@ def run_manifold(args) -> None:
         return
 
     preset = args.preset  # resolved by the CLI
+    if getattr(args, "video_backend", None):
+        preset = preset.with_options(video_backend=args.video_backend)
     if args.manifold_command == "plot":  # never lose an earlier figure
         from ..results import check_writable
 

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from PIL import Image
 
-from ..selection import Selection, sample_indices
+from ..selection import Selection, tile_frames
 from .fit import ExactManifold
 from .paths import _target_set
 from .sets import SET_FACTORS
@@ -33,9 +33,10 @@ class ToyFactorSelector:
             self._manifolds[size] = ExactManifold(size=size).fit()
         return self._manifolds[size]
 
-    def __call__(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *, every: int = 1) -> Selection:
+    def __call__(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *,
+                 tiles: Sequence[int] | None = None) -> Selection:
         low, high = SET_FACTORS[_target_set(target)]["arms"]
-        indices = sample_indices(len(frames), every)
+        indices = list(tiles or tile_frames(len(frames)))
         fits = self.manifold(frames[0].width).project([frames[i] for i in indices])
         index = next((i for i, f in zip(indices, fits) if low <= f.factors.arms <= high), 0)
         record = {

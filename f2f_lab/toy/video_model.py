@@ -166,11 +166,11 @@ class ToyVideoGenerator:
     @classmethod
     def from_pretrained(cls, model_id_or_folder: str | Path = "toy", *, canvas: tuple[int, int] | None = None,
                         device: str | None = None, torch_dtype=None, revision: str | None = None,
-                        progress: bool = True, levers: Levers | None = None) -> "ToyVideoGenerator":
+                        progress: bool = True, levers: Levers | None = None, backend: str | None = None) -> "ToyVideoGenerator":
         """Load "toy" (the shipped weights) or a folder with the UNet, scheduler and `toy.json`.
 
-        canvas, if given, must be (32, 32): the model makes 32 x 32 frames. device and
-        torch_dtype are accepted for the interface; the toy runs on the CPU in float32.
+        canvas, if given, must be (32, 32): the model makes 32 x 32 frames. device, torch_dtype
+        and backend are accepted for the interface; the toy runs on the CPU in float32.
         """
         import torch
         from diffusers import DDIMScheduler, UNet2DModel
@@ -189,6 +189,10 @@ class ToyVideoGenerator:
     @property
     def canvas(self) -> tuple[int, int]:
         return SIZE, SIZE
+
+    def canvas_for(self, source_size: tuple[int, int], *, geometry: str, canvas: tuple[int, int]) -> tuple[int, int]:
+        """Always the 32 x 32 canvas (the toy world's images are square)."""
+        return self.canvas
 
     def __call__(self, image: Image.Image, prompt: str, *, num_frames: int = FRAMES, num_inference_steps: int = 20,
                  guidance_scale: float = 1.0, seed: int = 0, callback_on_step_end: Callable | None = None) -> VideoOutput:

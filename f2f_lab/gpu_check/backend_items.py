@@ -1,0 +1,87 @@
+"""Item 8 of the GPU check: every other image-to-video backend, through its adapter, a few steps each.
+
+Full size: each backend's published architecture with random weights drawn on the GPU
+(`backend_configs.random_backend_pipeline`), wrapped in its `video` adapter and run at its
+native size (the pixel budget of its preset, at the 3:2 shape of the paper's canvas) with
+`CHECK_FRAMES` frames and `CHECK_STEPS` steps: the generation time, the peak memory and the
+frames prove the path; a full edit costs about `num_inference_steps / CHECK_STEPS` times
+the denoising. Tiny size: the same adapters over the tiny stand-ins on the CPU. Backends go
+cheapest first, so a short budget still proves the most.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .core import Check, Item
+
+ORDER = ("ltx", "wan2.2-5b", "cogvideox1.5", "hunyuan1.5", "wan2.1-480p", "wan2.2-a14b")
+CHECK_STEPS = 2
+CHECK_FRAMES = {"full": 33, "tiny": None}  # 33 = 4k+1, 8k+1 and 16k+1 at once; tiny: the stand-in's own count
+# Seconds guessed per backend (build + two steps at full size on an H200-class GPU; tiny on a CPU).
+GUESS = {"full": {"ltx": 40.0, "wan2.2-5b": 60.0, "cogvideox1.5": 60.0, "hunyuan1.5": 90.0, "wan2.1-480p": 90.0,
+                  "wan2.2-a14b": 120.0},
+         "tiny": dict.fromkeys(ORDER, 4.0)}
+SOURCE_SIZE = (720, 480)  # the paper's canvas shape: a 3:2 source
+
+
+def minimum(check: Check) -> float:
+    return GUESS[check.size]["ltx"]
+
+
+def backends(check: Check, item: Item) -> None:
+    """One short generation per backend; headline: seconds per step and peak memory of each."""
+    for key in ORDER:
+        item.attempt(key, lambda key=key: _backend_run(check, key), estimate=GUESS[check.size][key])
+    item.results["headline"] = {
+        run["name"]: {"step_s": run.get("step_s"), "peak_memory_bytes": max(run["peak_memory"].values(), default=None)}
+        for run in item.runs if run["status"] == "ok"
+    }
+    if check.full:
+        item.notes.append("Published architectures with random bf16 weights (Wan's VAE and CLIP encoder in float32); "
+                          f"{CHECK_STEPS} steps of {CHECK_FRAMES['full']} frames at each preset's pixel budget: the video "
+                          "is noise, the time and memory are the model's.")
+
+
+def _backend_run(check: Check, key: str) -> dict[str, Any]:
+    from PIL import Image
+
+    from ..bench.meters import PeakMemory, sync
+    from ..imaging import place_on_canvas
+    from ..presets import PRESETS, with_video_backend
+    from ..video import ADAPTERS, get_backend
+
+    backend = get_backend(key)
+    preset = PRESETS[key] if check.full else with_video_backend(PRESETS["tiny"], key)
+    memory, stages = PeakMemory(check.device), {}
+    memory.start("build")
+    start = time.perf_counter()
+    adapter = ADAPTERS[backend.family]
+    if check.full:
+        from .backend_configs import random_backend_pipeline
+
+        pipe = random_backend_pipeline(key, device=check.device)
+        pipe.set_progress_bar_config(disable=True)
+        generator = adapter(pipe, model_id=f"random-weights:{backend.hub_id}", device=check.device, backend=backend)
+    else:
+        generator = adapter.from_pretrained("tiny", backend=backend, device=check.device, progress=False)
+    sync(check.device)
+    stages["build"] = time.perf_counter() - start
+    memory.switch("generate")
+    canvas = generator.canvas_for(SOURCE_SIZE, geometry=preset.geometry, canvas=preset.canvas)
+    image, _ = place_on_canvas(Image.new("RGB", SOURCE_SIZE, (120, 90, 60)), canvas, preset.geometry)
+    frames = CHECK_FRAMES[check.size] or preset.num_frames
+    start = time.perf_counter()
+    video = generator(image, "A cat very slowly opening its mouth in a wide yawn.", num_frames=frames,
+                      num_inference_steps=CHECK_STEPS, seed=0)
+    sync(check.device)
+    stages["generate"] = time.perf_counter() - start
+    memory.switch("done")
+    return {
+        "backend": key, "hub_id": backend.hub_id, "canvas": list(canvas), "num_frames": frames,
+        "frames_returned": len(video.frames), "steps_timed": CHECK_STEPS, "step_s": stages["generate"] / CHECK_STEPS,
+        "stages": stages, "peak_memory": memory.per_stage(), "memory_kind": memory.kind,
+        "video_record": {k: v for k, v in video.record.items() if k in ("pipeline", "dtype", "component_dtypes", "scheduler",
+                                                                         "experts", "arguments")},
+    }

@@ -1,0 +1,145 @@
+"""How a video model runs: fused projections, SDPA kernels, caches, offload, compilation.
+
+`apply_levers` puts a loaded pipeline on its device with a `presets.Levers`; every backend
+goes through it, so a lever means the same on CogVideoX, Wan, HunyuanVideo and LTX where
+the model supports it, and a clear error where it does not.
+"""
+
+from __future__ import annotations
+
+from ..errors import F2FError
+from ..loading import place_pipeline
+from ..presets import ATTENTION_BACKENDS, CACHES, Levers
+
+
+class SDPAKernelProcessor:
+    """An attention processor run under a chosen order of PyTorch SDPA kernels.
+
+    The processors call `F.scaled_dot_product_attention` (CogVideoX's directly, the others
+    through diffusers' native backend), so wrapping the call in `sdpa_kernel` picks the
+    kernel without touching diffusers' backend registry.
+    """
+
+    def __init__(self, processor, backend: str):
+        from torch.nn.attention import SDPBackend
+
+        self.processor = processor
+        self.backend = backend
+        self.kernels = [getattr(SDPBackend, name) for name in ATTENTION_BACKENDS[backend]]
+
+    # Same signature as CogVideoXAttnProcessor2_0: `Attention.forward` passes only the
+    # keyword arguments the processor's signature names.
+    def __call__(self, attn, hidden_states, encoder_hidden_states, attention_mask=None, image_rotary_emb=None):
+        from torch.nn.attention import sdpa_kernel
+
+        with sdpa_kernel(self.kernels, set_priority=True):
+            return self.processor(
+                attn, hidden_states, encoder_hidden_states, attention_mask=attention_mask, image_rotary_emb=image_rotary_emb
+            )
+
+
+class AnySDPAKernelProcessor(SDPAKernelProcessor):
+    """`SDPAKernelProcessor` for processors with other signatures (Wan, HunyuanVideo 1.5, LTX)."""
+
+    def __call__(self, attn, *args, **kwargs):
+        from torch.nn.attention import sdpa_kernel
+
+        with sdpa_kernel(self.kernels, set_priority=True):
+            return self.processor(attn, *args, **kwargs)
+
+
+def transformers_of(pipe) -> list:
+    """The pipeline's denoisers: one, or two for a two-expert model (Wan 2.2 A14B)."""
+    return [t for t in (getattr(pipe, "transformer", None), getattr(pipe, "transformer_2", None)) if t is not None]
+
+
+def transformer_blocks(transformer):
+    """The repeated blocks of a video transformer (`transformer_blocks` or Wan's `blocks`)."""
+    blocks = getattr(transformer, "transformer_blocks", None)
+    return blocks if blocks is not None else transformer.blocks
+
+
+def cache_config(name: str, pipe):
+    """The diffusers cache configuration behind a `cache` lever name (approximate levers).
+
+    - "faster": FasterCache with the settings diffusers documents for CogVideoX-5b
+      (docs/source/en/api/cache.md): spatial attention reused every other step below
+      timestep 681, the unconditional branch recomputed every 5th step below 781.
+      CogVideoX only: those settings are documented for it alone.
+    - "pab": Pyramid Attention Broadcast as documented for CogVideoX-5b: spatial attention
+      reused every other step between timesteps 100 and 800.
+    - "first_block": First Block Cache with diffusers' default threshold (0.05): the whole
+      step is skipped when the first block's residual barely changes (needs 2+ blocks).
+    """
+    from diffusers import FasterCacheConfig, FirstBlockCacheConfig, PyramidAttentionBroadcastConfig
+
+    def current_timestep():
+        return pipe.current_timestep
+
+    if name == "faster":
+        if type(pipe.transformer).__name__ != "CogVideoXTransformer3DModel":
+            raise F2FError("The 'faster' cache uses settings diffusers documents for CogVideoX only; use 'pab' or "
+                           "'first_block' with this video model.")
+        return FasterCacheConfig(
+            spatial_attention_block_skip_range=2,
+            spatial_attention_timestep_skip_range=(-1, 681),
+            current_timestep_callback=current_timestep,
+            attention_weight_callback=lambda _: 0.3,
+            unconditional_batch_skip_range=5,
+            unconditional_batch_timestep_skip_range=(-1, 781),
+            tensor_format="BFCHW",
+        )
+    if name == "pab":
+        return PyramidAttentionBroadcastConfig(
+            spatial_attention_block_skip_range=2,
+            spatial_attention_timestep_skip_range=(100, 800),
+            current_timestep_callback=current_timestep,
+        )
+    if name == "first_block":
+        if len(transformer_blocks(pipe.transformer)) < 2:
+            raise F2FError("First Block Cache needs a transformer with at least 2 blocks; this one has 1.")
+        return FirstBlockCacheConfig(threshold=0.05)
+    raise F2FError(f"Unknown cache '{name}'. Choose one of: {', '.join(CACHES)}.")
+
+
+def apply_levers(pipe, levers: Levers, *, device: str, compile_backend: str = "inductor") -> None:
+    """Put `pipe` on `device` with the given levers, in the order they compose.
+
+    Fusion and processors first (they replace modules and processors), then cache hooks,
+    then placement (offload hooks wrap what exists by then), then compilation last.
+    `compile_backend` is torch.compile's backend ("eager" traces without generating code).
+    """
+    import torch
+
+    levers.check()
+    if levers.offload and not device.startswith("cuda"):
+        raise F2FError("--offload moves models between CPU and GPU; it needs a CUDA GPU.")
+    denoisers = transformers_of(pipe)
+    if levers.fuse_qkv:
+        if hasattr(pipe, "fuse_qkv_projections"):
+            pipe.fuse_qkv_projections()
+        elif all(hasattr(t, "fuse_qkv_projections") for t in denoisers):
+            for transformer in denoisers:
+                transformer.fuse_qkv_projections()
+        else:
+            raise F2FError(f"{type(pipe.transformer).__name__} has no fused QKV projections; turn fuse_qkv off.")
+    for transformer in denoisers:
+        if levers.attention_backend is not None:
+            wrapper = SDPAKernelProcessor if type(transformer).__name__ == "CogVideoXTransformer3DModel" else AnySDPAKernelProcessor
+            transformer.set_attn_processor(
+                {name: wrapper(processor, levers.attention_backend) for name, processor in transformer.attn_processors.items()}
+            )
+        if levers.cache is not None:
+            transformer.enable_cache(cache_config(levers.cache, pipe))
+    place_pipeline(pipe, device, offload=levers.offload, offload_mode=levers.offload_mode)
+    # Offloading runs the VAE on a GPU that holds other models' leftovers: tile and slice it too.
+    if levers.vae_tiling or levers.offload:
+        pipe.vae.enable_tiling()
+    if levers.vae_slicing or levers.offload:
+        pipe.vae.enable_slicing()
+    if levers.compile_transformer:
+        for transformer in denoisers:
+            for block in transformer_blocks(transformer):
+                block.compile(fullgraph=True, dynamic=False, backend=compile_backend)
+    if levers.cudnn_benchmark:
+        torch.backends.cudnn.benchmark = True

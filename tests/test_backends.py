@@ -1,0 +1,208 @@
+"""Every image-to-video backend: a tiny edit through the CLI, geometry, frame rules, records, experts."""
+
+import json
+
+import pytest
+from PIL import Image
+
+from f2f_lab import Frame2Frame
+from f2f_lab.errors import F2FError
+from f2f_lab.imaging import place_on_canvas
+from f2f_lab.presets import PRESETS, get_preset
+from f2f_lab.video import BACKENDS, get_backend
+
+from test_cli import assert_nothing_loaded, assert_user_error, f2f
+
+NEW_BACKENDS = [key for key in BACKENDS if key != "cogvideox"]
+TARGET = "A photo of a cat yawning."
+
+
+@pytest.fixture(scope="module")
+def editors():
+    """One tiny editor per backend, built on first use (template captions, last-frame selection)."""
+    built = {}
+
+    def editor(key):
+        if key not in built:
+            built[key] = Frame2Frame.from_preset("tiny", video_backend=key, captioner="template", selector="last",
+                                                 progress=False)
+        return built[key]
+
+    return editor
+
+
+# --- the CLI, end to end --------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", NEW_BACKENDS)
+def test_a_tiny_edit_runs_through_the_cli_and_records_the_backend(key, cat_path, tmp_path):
+    out = tmp_path / key
+    proc = f2f("edit", cat_path, TARGET, "--preset", "tiny", "--video-model", key, "--steps", "2", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads((out / "record.json").read_text())
+    backend = get_backend(key)
+    video = record["video"]
+    assert (video["backend"], video["hub_id"], video["model"], video["pipeline"]) == (key, backend.hub_id, "tiny", backend.pipeline)
+    assert "revision" in video and video["scheduler"] and video["scheduler_config"]
+    assert record["preset"]["video_backend"] == key and record["preset"]["name"] == f"tiny:video_backend={key}"
+    # The numbers it ran with are the tiny stand-in's, and the record says so.
+    assert video["num_frames"] == backend.tiny_frames and video["num_inference_steps"] == 2
+    assert video["geometry"] == backend.geometry
+    if key != "hunyuan1.5":  # HunyuanVideo 1.5 takes its size from its bucket, not from arguments
+        assert (video["arguments"]["width"], video["arguments"]["height"]) == tuple(video["canvas"])
+    assert video["arguments"]["num_frames"] == backend.tiny_frames
+    if backend.negative_prompt:
+        assert video["arguments"]["negative_prompt"] == backend.negative_prompt
+    # The tiny preset's 4 tiles, evenly spaced and ending at the last frame.
+    frames = backend.tiny_frames
+    assert record["selection"]["tiles"] == [k * (frames - 1) // 4 for k in range(1, 5)]
+    # The edit keeps the source's shape: the cat photo's aspect at 512 px on the longer side.
+    source = Image.open(cat_path)
+    edited = Image.open(out / "edited.png")
+    assert max(edited.size) == 512
+    assert abs(edited.width / edited.height - source.width / source.height) < 0.01
+
+
+def test_models_lists_every_backend_with_its_hub_id():
+    proc = f2f("models", "--markdown")
+    assert proc.returncode == 0, proc.stderr
+    for backend in BACKENDS.values():
+        (row,) = [line for line in proc.stdout.splitlines() if f"`{backend.key}`" in line]
+        assert backend.hub_id in row and backend.licence in row and f"{backend.frame_multiple}k+1" in row
+
+
+# --- frame-count rules ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("key,frames", [("cogvideox1.5", 9), ("wan2.1-480p", 10), ("wan2.2-5b", 8),
+                                        ("wan2.2-a14b", 11), ("hunyuan1.5", 7), ("ltx", 13)])
+def test_an_invalid_frame_count_is_refused_before_any_model_loads(key, frames, cat_path, tmp_path):
+    out = tmp_path / "run"
+    proc = f2f("edit", cat_path, TARGET, "--preset", "tiny", "--video-model", key, "--frames", frames, "--out", out)
+    rule = f"{get_backend(key).frame_multiple}k+1"
+    assert_user_error(proc, rule)
+    assert f"num_frames={frames}" in proc.stderr
+    assert_nothing_loaded(proc, out)
+
+
+@pytest.mark.parametrize("key", list(BACKENDS))
+def test_each_frame_rule_accepts_its_own_counts_and_nothing_else(key):
+    backend = get_backend(key)
+    m = backend.frame_multiple
+    for k in (1, 2, 3):
+        backend.check_num_frames(m * k + 1)
+    for bad in (1, m, m + 2, 2 * m):
+        with pytest.raises(F2FError, match=f"{m}k\\+1"):
+            backend.check_num_frames(bad)
+    backend.check_num_frames(backend.num_frames)  # the card's own default obeys the rule
+
+
+# --- geometry ------------------------------------------------------------------------------
+
+SHAPES = {"square": (300, 300), "portrait": (240, 400), "panoramic": (640, 160)}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("key", ["wan2.2-5b", "cogvideox1.5", "ltx"])
+def test_aspect_geometry_keeps_the_source_shape_within_the_budget(key, shape, editors):
+    editor = editors(key)
+    preset = editor.preset
+    width, height = SHAPES[shape]
+    canvas = editor.generator.canvas_for((width, height), geometry="aspect", canvas=preset.canvas)
+    multiple = get_backend(key).size_multiple
+    assert canvas[0] % multiple == 0 and canvas[1] % multiple == 0
+    assert canvas[0] * canvas[1] <= preset.canvas[0] * preset.canvas[1]
+    # Rounding down to the multiple moves the aspect ratio by less than one multiple per side.
+    assert abs(canvas[0] / canvas[1] - width / height) <= (multiple / canvas[1]) * (1 + width / height)
+    board, placement = place_on_canvas(Image.new("RGB", (width, height), (200, 30, 30)), canvas, "aspect")
+    assert board.size == canvas and placement.box == (0, 0, *canvas)  # no bars
+    out_w, out_h = placement.output_size(512)
+    assert max(out_w, out_h) == 512 and abs(out_w / out_h - width / height) < 0.01
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_letterbox_geometry_puts_the_source_on_black_inside_the_canvas(shape, editors):
+    editor = editors("wan2.1-480p")
+    width, height = SHAPES[shape]
+    canvas = editor.generator.canvas_for((width, height), geometry="letterbox", canvas=editor.preset.canvas)
+    assert canvas == editor.preset.canvas
+    board, placement = place_on_canvas(Image.new("RGB", (width, height), (200, 30, 30)), canvas, "letterbox")
+    left, top, right, bottom = placement.box
+    assert abs((right - left) / (bottom - top) - width / height) < 0.05
+    if (right - left, bottom - top) != canvas:  # a bar, and it is black
+        corner = (0, 0) if left > 0 or top > 0 else (canvas[0] - 1, canvas[1] - 1)
+        assert board.getpixel(corner) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("geometry", ["letterbox", "aspect"])
+@pytest.mark.parametrize("shape", ["portrait", "panoramic"])
+def test_an_edit_comes_back_at_the_source_geometry_with_either_policy(geometry, shape, editors):
+    editor = editors("wan2.2-5b")
+    editor.preset = editor.preset.with_options(geometry=geometry)
+    width, height = SHAPES[shape]
+    result = editor.edit(Image.new("RGB", (width, height), (90, 140, 200)), TARGET, seed=0)
+    assert result.record["video"]["geometry"] == geometry
+    canvas = tuple(result.record["video"]["canvas"])
+    if geometry == "letterbox":
+        assert canvas == editor.preset.canvas
+    else:
+        assert (canvas[0] > canvas[1]) == (width > height)
+    assert max(result.image.size) == 512
+    assert abs(result.image.width / result.image.height - width / height) < 0.02
+
+
+def test_the_fixed_size_paper_model_refuses_the_aspect_geometry(tiny_editor):
+    with pytest.raises(F2FError, match="letterbox"):
+        tiny_editor.generator.canvas_for((300, 200), geometry="aspect", canvas=(96, 64))
+
+
+def test_hunyuan_generates_at_its_own_bucket_for_the_source_shape(editors):
+    editor = editors("hunyuan1.5")
+    portrait = editor.generator.canvas_for((240, 400), geometry="aspect", canvas=editor.preset.canvas)
+    landscape = editor.generator.canvas_for((400, 240), geometry="aspect", canvas=editor.preset.canvas)
+    assert portrait[1] > portrait[0] and landscape[0] > landscape[1]
+    # The bucket is the pipeline's own choice for that shape, so it crops nothing unseen.
+    pipe = editor.generator.pipe
+    height, width = pipe.video_processor.calculate_default_height_width(height=400, width=240, target_size=pipe.target_size)
+    assert portrait == (width, height)
+
+
+# --- presets -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", NEW_BACKENDS)
+def test_each_backend_preset_takes_its_card_defaults_and_keeps_the_paper_pipeline(key):
+    backend, preset, paper = get_backend(key), PRESETS[key], PRESETS["paper"]
+    assert (preset.video_model, preset.canvas, preset.num_frames, preset.fps) == (backend.hub_id, backend.canvas,
+                                                                                  backend.num_frames, backend.fps)
+    assert (preset.num_inference_steps, preset.guidance_scale) == (backend.num_inference_steps, backend.guidance_scale)
+    assert (preset.captioner, preset.selector, preset.num_tiles, preset.output_size) == (
+        paper.captioner, paper.selector, paper.num_tiles, paper.output_size)
+
+
+def test_the_paper_preset_is_still_the_papers():
+    paper = PRESETS["paper"]
+    assert (paper.video_backend, paper.video_model, paper.canvas, paper.geometry) == (
+        "cogvideox", "THUDM/CogVideoX-5b-I2V", (720, 480), "letterbox")
+    assert (paper.num_frames, paper.num_inference_steps, paper.guidance_scale, paper.num_tiles) == (49, 50, 6.0, 12)
+
+
+def test_a_spec_applies_the_backend_first_and_then_its_other_fields():
+    preset = get_preset("paper:num_inference_steps=12,video_backend=wan2.2-a14b")
+    assert preset.video_model == BACKENDS["wan2.2-a14b"].hub_id and preset.num_inference_steps == 12
+    assert preset.guidance_scale_2 == 3.5 and preset.geometry == "aspect"
+
+
+# --- the two-expert Wan 2.2 ------------------------------------------------------------------
+
+def test_the_two_expert_wan_switches_experts_at_its_boundary(editors):
+    editor = editors("wan2.2-a14b")
+    result = editor.edit(Image.new("RGB", (64, 64), (120, 60, 30)), TARGET, seed=0, num_inference_steps=8)
+    experts = result.record["video"]["experts"]
+    boundary = experts["boundary_timestep"]
+    assert boundary == 0.9 * editor.generator.pipe.scheduler.config.num_train_timesteps
+    steps = experts["steps"]
+    assert len(steps) == 8
+    assert all((expert == "high") == (timestep >= boundary) for timestep, expert in steps)
+    assert experts["high_noise_steps"] >= 1 and experts["low_noise_steps"] >= 1
+    # High noise first, then low: one switch, never back.
+    names = [expert for _, expert in steps]
+    assert names == sorted(names, key=lambda e: e != "high")
+    assert result.record["video"]["arguments"]["guidance_scale_2"] == editor.preset.guidance_scale_2
