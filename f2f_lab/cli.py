@@ -25,6 +25,9 @@ def _add_edit_options(parser: argparse.ArgumentParser, preset_default: str) -> N
     parser.add_argument("--seed", type=int, default=0, help="seed of the video's noise (default: 0)")
     parser.add_argument("--seeds", type=int, nargs="+", help="several seeds, one run folder each (seed-N)")
     parser.add_argument("--caption", help="use this temporal caption instead of asking the captioner")
+    parser.add_argument("--instruction", choices=("template", "vlm"),
+                        help="how chronoedit, kontext and qwen-edit get their instruction from the target caption: a "
+                             "fixed template (their default) or a VLM rewrite (f2f_lab.instructions)")
     parser.add_argument("--overwrite", action="store_true", help="replace the files of an earlier run in --out")
 
 
@@ -44,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help="the image-to-video models (--video-model) and what their cards publish")
     models.add_argument("--markdown", action="store_true", help="print a Markdown table")
+
+    from .compare import add_compare_command
+
+    add_compare_command(commands)
 
     from .bench.commands import add_bench_commands
 
@@ -71,6 +78,12 @@ def run_edit(args, image, target: str, out: Path) -> list[Path]:
 
     # Everything a user can get wrong is checked before minutes of model loading.
     options = editor_options(args)
+    if args.instruction is not None:
+        from .editors import PEER_METHODS
+
+        if args.method not in PEER_METHODS:
+            raise F2FError(f"--instruction applies to the instruction editors ({', '.join(PEER_METHODS)}), not {args.method}.")
+        options["instruction"] = args.instruction
     # The video model and geometry change the preset's numbers: apply them before any check.
     preset = args.preset.with_options(video_backend=options.pop("video_backend", None), geometry=options.pop("geometry", None))
     image = load_image(image)
@@ -125,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
             from .video.backends import backends_table
 
             print(backends_table(markdown=args.markdown))
+        elif args.command == "compare":
+            from .compare import run_compare_command
+
+            run_compare_command(args)
         elif args.command == "bench":
             from .bench.commands import run_bench_command
 

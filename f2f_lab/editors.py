@@ -1,16 +1,19 @@
 """Every editing method behind one factory, so benchmarks, metrics and notebooks treat them alike.
 
-`make_editor("f2f", preset="paper")` is Frame2Frame; baseline single-step editors join
-under their own names. Each editor has `edit(image, target, seed=...)` returning a result
-with `image`, `seed`, `record` and `save(folder)`.
+`make_editor("f2f", preset="paper")` is Frame2Frame; the paper's single-step baselines and
+today's instruction editors join under their own names (their table is in f2f_lab.baselines).
+Each editor has `edit(image, target, seed=...)` returning a result with `image`, `seed`,
+`record` and `save(folder)`.
 """
 
 from __future__ import annotations
 
 from .errors import F2FError
 
-# Single-step baselines of the paper's comparison live in f2f_lab.baselines (see its table).
-METHODS = ("f2f", "sdedit", "ledits", "flowedit", "pix2pix-zero")
+# The paper's single-step baselines, then the peer instruction editors (not in the paper), all in f2f_lab.baselines.
+BASELINE_METHODS = ("sdedit", "ledits", "flowedit", "pix2pix-zero")
+PEER_METHODS = ("chronoedit", "kontext", "qwen-edit")
+METHODS = ("f2f", *BASELINE_METHODS, *PEER_METHODS)
 
 
 def make_editor(method: str = "f2f", preset: str = "paper", **options):
@@ -22,6 +25,7 @@ def make_editor(method: str = "f2f", preset: str = "paper", **options):
     if method in METHODS:
         from .baselines import BASELINES
 
-        # Options: device, offload, progress, torch_dtype, and any field of the method's settings.
+        # Options: device, offload, progress, torch_dtype, and any field of the method's settings
+        # (the peers also vlm and vlm_options, for instruction="vlm").
         return BASELINES[method].from_preset(preset, **options)
     raise F2FError(f"Unknown method '{method}'. Choose one of: {', '.join(METHODS)}.")

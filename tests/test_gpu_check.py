@@ -44,7 +44,7 @@ def test_tiny_rehearsal_writes_every_item_json(tmp_path, capsys):
     out = tmp_path / "check"
     assert cli.main(["gpu-check", "--out", str(out), "--size", "tiny", "--budget-s", "300"]) == 0
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert written == sorted(FILES)  # at most 8 files, no folders: all of it comes back from the device
+    assert written == sorted(FILES)  # one file per item and the summary, no folders: all of it comes back from the device
     items = {name: json.loads((out / name).read_text()) for name in FILES[:-1]}
     for name, data in items.items():
         check_item_schema(data)
@@ -69,6 +69,18 @@ def test_tiny_rehearsal_writes_every_item_json(tmp_path, capsys):
     assert vlm["requests"] == 3 and vlm["selection"]["retried"]  # gibberish: one retry, then the fallback
     assert vlm["selection"]["selector"] == "last" and vlm["off_gpu_between_requests"]
     assert all(call["usage"]["total"] > 0 for call in vlm["calls"])
+    peers = items["9_peers.json"]
+    assert peers["status"] == "ok" and not peers["errors"] and not peers["skipped"]
+    assert [r["name"] for r in peers["runs"]] == ["kontext", "qwen-edit", "chronoedit"]
+    pipelines = {"kontext": "FluxKontextPipeline", "qwen-edit": "QwenImageEditPlusPipeline", "chronoedit": "ChronoEditPipeline"}
+    for run in peers["runs"]:
+        assert run["status"] == "ok" and run["steps_timed"] == 2 and run["parameters"]["num_inference_steps"] == 2
+        assert run["stages"]["build"] > 0 and run["stages"]["edit"] > 0 and run["timings"]["edit"] > 0  # the edit ran
+        assert run["source_size"] == [720, 480] and run["output_size"] == [512, 341]  # 3:2 kept, longer side 512
+        assert run["pipeline"] == pipelines[run["name"]] and run["model"]["id"] == "tiny"
+        assert run["peak_memory"]["edit"] > 0 and peers["results"]["headline"][run["name"]]["peak_memory_bytes"] > 0
+    assert peers["runs"][2]["video"]["frames_decoded"] == 5  # ChronoEdit: the edit is the last of 5 frames
+    assert peers["steps_timed"] == 6
     summary = json.loads((out / "summary.json").read_text())
     assert [entry["file"] for entry in summary["items"]] == FILES[:-1]
     assert "summary.json" in capsys.readouterr().out
@@ -146,6 +158,27 @@ def test_full_size_local_vlm_config_has_the_published_parameter_count():
     assert sum(p.numel() for p in model.parameters()) == 8_292_166_656  # Qwen2.5-VL-7B-Instruct: "8.29B" on the hub
     assert sum(p.numel() for p in model.model.visual.parameters()) == 676_550_144  # the ViT and its merger
     assert model.lm_head.weight.numel() == QWEN2_5_VL_7B["text_config"]["vocab_size"] * 3584  # untied
+
+
+def test_full_size_peer_transformers_have_the_published_parameter_counts():
+    import torch
+
+    from f2f_lab.gpu_check.backend_configs import PUBLISHED_PARAMETERS
+    from f2f_lab.gpu_check.peer_items import meta_chronoedit_modules, meta_qwen_image_edit_modules
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    qwen = meta_qwen_image_edit_modules()["transformer"]
+    assert all(p.is_meta for p in qwen.parameters())
+    assert count(qwen) == 20_430_401_088  # Qwen-Image README: "20B MMDiT" (diffusers 0.42.1's class defaults)
+    assert abs(count(qwen) / 20.4e9 - 1) < 0.005
+    chrono = meta_chronoedit_modules(torch.bfloat16)
+    wan = PUBLISHED_PARAMETERS["wan2.1-480p"]
+    for name in ("transformer", "vae", "text_encoder", "image_encoder"):  # a fine-tune of Wan 2.1 I2V 14B
+        assert abs(count(chrono[name]) / wan[name]["count"] - 1) <= wan[name]["rtol"], name
+    assert {p.dtype for p in chrono["vae"].parameters()} == {torch.float32}  # as the docs run it
+    assert chrono["transformer"].blocks[0].attn1.to_q.weight.dtype == torch.bfloat16
 
 
 def test_materialise_draws_parameters_and_keeps_integer_buffers():

@@ -9,6 +9,10 @@ convention, which fits the paper's range; a raw-cosine run reads "Target CLIP (c
 one table refuses runs scored under different conventions. Our PosEdit is a rebuild (see
 `posedit.py`) and the paper does not say which CLIP or scaling it used (see
 `f2f_lab.metrics`), so compare with care.
+
+ChronoEdit, FLUX.1 Kontext [dev] and Qwen-Image-Edit-2509 (`--method chronoedit|kontext|qwen-edit`)
+are newer than the paper: their measured rows come after the paper's rows, marked "not in the
+paper", and a note says that they have no published numbers to compare with.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Sequence
 from ..errors import F2FError
 from ..metrics import clip_score_formula, clip_score_header
 from ..records import write_text_atomic
-from .runner import DEFAULT_LPIPS_BOUND, KEEP_SOURCE, pick_best
+from .runner import DEFAULT_LPIPS_BOUND, KEEP_SOURCE, collect_records, pick_best
 
 # Quoted from the paper (Table 1, TEdBench; 100 tasks, best of 15 seeds, picked by hand).
 PAPER_TABLE_1 = [
@@ -55,7 +59,10 @@ METRIC_COLUMNS = {
 INFO_COLUMNS = ["Tasks", "Seeds", "Kept source", "Pick rule", "Origin"]
 # editors.make_editor method names -> the paper's row names
 METHOD_NAMES = {"f2f": "F2F", "sdedit": "SDEdit", "pix2pix_zero": "Pix2Pix-ZERO", "pix2pix-zero": "Pix2Pix-ZERO",
-                "ledits": "LEDITS++", "ledits_pp": "LEDITS++", "ledits++": "LEDITS++", "flowedit": "FlowEdit", "imagic": "Imagic"}
+                "ledits": "LEDITS++", "ledits_pp": "LEDITS++", "ledits++": "LEDITS++", "flowedit": "FlowEdit", "imagic": "Imagic",
+                "chronoedit": "ChronoEdit", "kontext": "FLUX.1 Kontext [dev]", "qwen-edit": "Qwen-Image-Edit-2509"}
+# Methods newer than the paper: no quoted row exists for them (`editors.PEER_METHODS`).
+PEER_MODELS = {"ChronoEdit", "FLUX.1 Kontext [dev]", "Qwen-Image-Edit-2509"}
 GT_ROW = "GT (Reference)"
 QUOTED_DIGITS = "_digits"  # a row key outside the columns: quoted rows print with the paper's 2 decimals
 
@@ -114,12 +121,18 @@ def measured_rows(run_dir: str | Path, *, rule: str = "clip_under_lpips", lpips_
     picks = pick_best(run_dir, rule, lpips_bound=lpips_bound, choices=choices)
     metrics = [p["metrics"] for p in picks["picks"].values()]
     seeds = sorted({s for per_task in picks["seeds_per_task"].values() for s in per_task})
-    tiny = run.get("preset") == "tiny"
+    tiny = run.get("preset_fields", {}).get("video_model", run.get("preset")) == "tiny"  # also "tiny:video_backend=ltx"
     origin = "measured here, TINY preset: noise, not a result" if tiny else f"measured here (preset {run.get('preset')})"
+    model = METHOD_NAMES.get(run.get("method"), run.get("method"))
+    if model in PEER_MODELS:
+        origin += "; not in the paper: no published numbers to compare with"
+        # How each item's instruction was made, as its record says ("template", "vlm", "given").
+        run["_instructions"] = sorted({str((r.get("prompts") or {}).get("instruction_method")) for by_seed in
+                                       collect_records(run_dir).values() for r in by_seed.values()})
     rule_text = rule if not picks["manual_choices"] else f"manual + {rule}"
     kept = [picks["picks"][t]["rule"] for t in picks["kept_source"]]
     base = {"Tasks": len(metrics), "Seeds": len(seeds), "Kept source": len(kept), "Pick rule": rule_text, "Origin": origin}
-    row = {"Model": METHOD_NAMES.get(run.get("method"), run.get("method")),
+    row = {"Model": model,
            **{key: _mean(metrics, key) for key, _ in METRIC_COLUMNS[benchmark]}, **base}
     rows = [row]
     by_rule = sum(1 for how in kept if how == KEEP_SOURCE)
@@ -188,6 +201,12 @@ def build_table(run_dirs: Sequence[str | Path], *, rule: str = "clip_under_lpips
                          "2.5·max(cos,0) (CLIPScore, Hessel et al. 2021) fits their range.")
     notes.append(f"Measured rows pick one seed per task by rule '{rule}' (see f2f_lab.bench.runner); the paper picked by hand. "
                  "A task whose source is kept counts with the unedited source's metrics, as the paper counts it.")
+    peers = [c for c in configs if METHOD_NAMES.get(c.get("method")) in PEER_MODELS]
+    if peers:
+        how = sorted({way for c in peers for way in c.get("_instructions", [])})
+        notes.append(f"{', '.join(METHOD_NAMES[c['method']] for c in peers)}: not in the paper (newer than it), so these rows "
+                     f"have no paper numbers to compare with; compare them with the measured F2F row. They edit from an "
+                     f"instruction derived from each target caption ({' and '.join(how)}; see f2f_lab.instructions).")
     notes += [c["_kept_source"] for c in configs if c.get("_kept_source")]
     notes += [c["_unfinished"] for c in configs if c.get("_unfinished")]
     if benchmark == "posedit":

@@ -16,6 +16,8 @@ rehearsal that `make test` keeps working. In priority order, one JSON each under
     7_vlm_local.json  the open preset's local VLM (Qwen2.5-VL-7B): a B.1 caption and a C.1 selection request
     8_backends.json   every other video backend (LTX, Wan 2.2 5B, CogVideoX 1.5, HunyuanVideo 1.5, Wan 2.1,
                       Wan 2.2 A14B) through its adapter: 2 steps of 33 frames at its pixel budget each
+    9_peers.json      the peer editors (FLUX.1 Kontext [dev], Qwen-Image-Edit-2509, ChronoEdit-14B) through their
+                      editors: one 2-step edit of a 720x480 noise source each
     summary.json      every item's status, time and headline figures
 
 The command stops cleanly before its budget with what it has (`core` says how).
@@ -27,7 +29,7 @@ import argparse
 from pathlib import Path
 from typing import Callable
 
-from . import backend_items, other_paths, video_items
+from . import backend_items, other_paths, peer_items, video_items
 from .core import SIZES, Budget, Check, Item, ItemSpec, resolve_size, run_items
 
 ITEMS = (
@@ -44,6 +46,8 @@ ITEMS = (
              other_paths.minimum("vlm_local")),
     ItemSpec(8, "backends", "Every other video backend through its adapter", backend_items.backends,
              backend_items.minimum),
+    ItemSpec(9, "peers", "Peer editors (ChronoEdit, FLUX.1 Kontext, Qwen-Image-Edit)", peer_items.peers,
+             peer_items.minimum),
 )
 DEFAULT_BUDGET_S = 480.0
 
