@@ -11,7 +11,9 @@ from f2f_lab.imaging import place_on_canvas
 from f2f_lab.presets import PRESETS, get_preset
 from f2f_lab.video import BACKENDS, get_backend
 
-from test_cli import assert_nothing_loaded, assert_user_error, f2f
+from f2f_lab.cli import main
+
+from test_cli import f2f
 
 NEW_BACKENDS = [key for key in BACKENDS if key != "cogvideox"]
 TARGET = "A photo of a cat yawning."
@@ -34,10 +36,10 @@ def editors():
 # --- the CLI, end to end --------------------------------------------------------------------
 
 @pytest.mark.parametrize("key", NEW_BACKENDS)
-def test_a_tiny_edit_runs_through_the_cli_and_records_the_backend(key, cat_path, tmp_path):
-    out = tmp_path / key
-    proc = f2f("edit", cat_path, TARGET, "--preset", "tiny", "--video-model", key, "--steps", "2", "--out", out)
-    assert proc.returncode == 0, proc.stderr
+def test_a_tiny_edit_runs_through_the_cli_and_records_the_backend(key, cat_path, tmp_path, capsys):
+    out = tmp_path / key  # the CLI's entry point in this process (one interpreter start saved per backend)
+    assert main(["edit", str(cat_path), TARGET, "--preset", "tiny", "--video-model", key, "--steps", "2",
+                 "--out", str(out)]) == 0, capsys.readouterr().err
     record = json.loads((out / "record.json").read_text())
     backend = get_backend(key)
     video = record["video"]
@@ -74,13 +76,15 @@ def test_models_lists_every_backend_with_its_hub_id():
 
 @pytest.mark.parametrize("key,frames", [("cogvideox1.5", 9), ("wan2.1-480p", 10), ("wan2.2-5b", 8),
                                         ("wan2.2-a14b", 11), ("hunyuan1.5", 7), ("ltx", 13)])
-def test_an_invalid_frame_count_is_refused_before_any_model_loads(key, frames, cat_path, tmp_path):
+def test_an_invalid_frame_count_is_refused_before_any_model_loads(key, frames, cat_path, tmp_path, capsys):
     out = tmp_path / "run"
-    proc = f2f("edit", cat_path, TARGET, "--preset", "tiny", "--video-model", key, "--frames", frames, "--out", out)
-    rule = f"{get_backend(key).frame_multiple}k+1"
-    assert_user_error(proc, rule)
-    assert f"num_frames={frames}" in proc.stderr
-    assert_nothing_loaded(proc, out)
+    code = main(["edit", str(cat_path), TARGET, "--preset", "tiny", "--video-model", key, "--frames", str(frames),
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert code == 2 and len(errors) == 1 and f"{get_backend(key).frame_multiple}k+1" in errors[0], err
+    assert f"num_frames={frames}" in err and "Traceback" not in err
+    assert "models ready" not in err and not out.exists()  # refused before anything loaded
 
 
 @pytest.mark.parametrize("key", list(BACKENDS))

@@ -130,7 +130,8 @@ def test_an_edit_saved_with_a_key_in_its_options_writes_the_key_nowhere(no_vlm_e
                                          vlm_options={"api_key": secret, "base_url": server.base_url}, progress=False)
         result = editor.edit(cat_path, "A photo of a cat yawning.", seed=0)
     assert [r.headers["authorization"] for r in server.requests] == [f"Bearer {secret}"] * 2  # the key was used ...
-    assert result.caption == "The cat slowly yawns." and result.index == 4
+    # The tiny preset's 4 tiles of 9 frames are frames 2, 4, 6, 8: the VLM's tile 1 is frame 2.
+    assert result.caption == "The cat slowly yawns." and result.tile_indices == [2, 4, 6, 8] and result.index == 2
     # ... and a caller that records the options it built the editor with hands the key to save()
     result.record["editor_options"] = {"vlm_options": {"api_key": secret, "base_url": server.base_url}}
     out = result.save(tmp_path / "run")
@@ -153,7 +154,7 @@ def test_a_benchmark_run_with_a_key_in_its_editor_options_writes_the_key_nowhere
                                 scorer=Scorer.from_preset("tiny", size=64), slot=ProcessSlot(), progress=False)
     assert summary.computed == 1 and summary.all_done
     assert {r.headers["authorization"] for r in server.requests} == {f"Bearer {secret}"}  # built with the key
-    assert collect_records(out)["000_cat"][0]["selection"]["index"] == 8  # tile 2 of 9 frames
+    assert collect_records(out)["000_cat"][0]["selection"]["index"] == 4  # tile 2 of frames 2, 4, 6, 8
     run = json.loads((out / "run.json").read_text())
     assert run["editor_options"]["vlm_options"] == {"base_url": server.base_url}  # recorded, less the key
     assert files_holding(out, secret) == []
@@ -242,22 +243,22 @@ def test_cli_edit_runs_both_vlm_stages_against_a_local_server(tmp_path, cat_path
             capture_output=True, text=True, timeout=300, env=env,
         )
     assert proc.returncode == 0, proc.stderr
-    assert "frame 8 of 9" in proc.stdout  # tile 2 is frame 2 * 4
+    assert "frame 4 of 9" in proc.stdout  # tile 2 of the tiny preset's 4 tiles (frames 2, 4, 6, 8)
 
     caption_request, selection_request = server.requests
     assert caption_request.model == selection_request.model == "qwen2.5-vl-test"
     assert len(caption_request.messages) == 2 * 9 + 1  # the paper's nine in-context examples, then the request
     assert len(selection_request.messages) == 1
-    # 9 frames -> tiles 4 and 8, 512x512 each, under the 512x512 source
+    # 9 frames -> 4 tiles (frames 2, 4, 6, 8), 512x512 each, under the 512x512 source
     blank = Image.new("RGB", (512, 512))
-    assert selection_request.images()[0].size == collage(blank, [blank] * 2).size
-    assert "collage of 2 edited versions" in selection_request.texts()[0]
+    assert selection_request.images()[0].size == collage(blank, [blank] * 4).size
+    assert "collage of 4 edited versions" in selection_request.texts()[0]
 
     record = json.loads((tmp_path / "run" / "record.json").read_text())
     assert record["caption"]["text"] == caption and record["caption"]["captioner"] == "vlm"
     assert record["video"]["num_inference_steps"] == 1
     selection = record["selection"]
-    assert (selection["index"], selection["tile"], selection["selector"]) == (8, 2, "vlm")
+    assert (selection["index"], selection["tile"], selection["selector"]) == (4, 2, "vlm")
     assert selection["fallback"] is None and selection["calls"][0]["usage"]["total"] > 0
     assert record["caption"]["call"]["model"] == "qwen2.5-vl-test"
     assert LOCAL_PLACEHOLDER_KEY not in (tmp_path / "run" / "record.json").read_text()

@@ -94,8 +94,9 @@ def test_the_model_gets_the_verbatim_instructions_and_the_right_images(tiny_vlm,
         turn = f"{b1_instruction(example.target)}<|vision_start|><|image_pad|><|vision_end|><|im_end|>\n"
         assert turn + f"<|im_start|>assistant\n{example.temporal}<|im_end|>" in caption_call["text"]
     assert caption_call["text"].endswith("<|im_start|>assistant\n")
-    assert len(first_selection["images"]) == 1 and c1_instruction(TARGET, 2) in first_selection["text"]
-    assert first_selection["images"][0].size == collage(square(), [frames[4], frames[8]]).size  # 9 frames: tiles 4 and 8
+    # 9 frames and the default 12 tiles: each frame after the first is a tile (1..8)
+    assert len(first_selection["images"]) == 1 and c1_instruction(TARGET, 8) in first_selection["text"]
+    assert first_selection["images"][0].size == collage(square(), frames[1:]).size
     assert selection.record["calls"][0]["images"] == 1
 
 
