@@ -3,7 +3,9 @@
 A target caption says what the edited image shows ("A photo of a cat yawning."); a
 temporal editing caption says how a short video gets there from the source ("The cat
 slowly opens its mouth wide in a big yawn."). The paper asks GPT-4o for it with the
-instruction of appendix B.1 and nine in-context examples (`VLMCaptioner`).
+instruction of appendix B.1 and nine in-context examples (`VLMCaptioner`). IF-Edit (arXiv
+2511.19435, Sec. 4.1) asks a VLM to reason first and then write one prompt that tells the
+edit as a process in time and says what stays unchanged (`CoTCaptioner`, "cot").
 
 Without a VLM, two captioners need nothing but the target caption:
 - `TemplateCaptioner` wraps it in a fixed sentence about a slow change and a static camera;
@@ -161,12 +163,12 @@ def _unquote(text: str) -> str:
     return text
 
 
-def clean_caption(answer: str | None) -> str:
+def clean_caption(answer: str | None, *, first_sentence: bool = True) -> str:
     """A VLM's answer cut down to the one-sentence caption B.1 asks for.
 
     Drops "Caption:"-style labels, markdown emphasis, surrounding quotes, preambles ("Sure!
-    Here is the description:") and line breaks, and keeps the first sentence. Returns ""
-    when nothing is left.
+    Here is the description:") and line breaks, and keeps the first sentence (all of them
+    with first_sentence=False). Returns "" when nothing is left.
     """
     lines = []
     for line in str(answer or "").splitlines():
@@ -174,14 +176,29 @@ def clean_caption(answer: str | None) -> str:
         if line and not line.endswith(":"):
             lines.append(line)
     text = _unquote(_PREAMBLE.sub("", " ".join(" ".join(lines).split()), count=1))
-    for match in _SENTENCE_END.finditer(text):
+    for match in _SENTENCE_END.finditer(text if first_sentence else ""):
         if not text[: match.start()].endswith(_ABBREVIATIONS):
             text = text[: match.end()].strip()  # keeps a closing quote after the full stop
             break
     return _unquote(text.strip().strip("*_ ").strip())
 
 
-class VLMCaptioner:
+class _VLMCaptionerBase:
+    """What the VLM captioners share: the client (given, or built from its options) and how the source image travels."""
+
+    def __init__(self, client=None, *, image_max_side: int = 768, image_format: str = "JPEG", **client_options):
+        from .vlm import VLMClient
+
+        self.client = client if client is not None else VLMClient(**client_options)
+        self.image_max_side = image_max_side
+        self.image_format = image_format
+
+    def image_options(self) -> dict[str, Any]:
+        """`vlm.user_turn`'s image options: format and largest side of the data URLs."""
+        return {"image_format": self.image_format, "max_side": self.image_max_side}
+
+
+class VLMCaptioner(_VLMCaptionerBase):
     """Temporal captions from a VLM, as in the paper (Sec. 3.1, appendix B.1).
 
     The conversation is the paper's in-context learning: for each example, a user turn with
@@ -215,9 +232,8 @@ class VLMCaptioner:
         **client_options,
     ):
         from .imaging import load_image
-        from .vlm import VLMClient
 
-        self.client = client if client is not None else VLMClient(**client_options)
+        super().__init__(client, image_max_side=image_max_side, image_format=image_format, **client_options)
         if isinstance(icl_examples, (str, Path)):
             self.icl_source = Path(icl_examples)
             self.examples = load_icl_examples(icl_examples, icl_count)
@@ -225,14 +241,12 @@ class VLMCaptioner:
             self.icl_source = None
             self.examples = list(icl_examples)
         self.example_images = [None if ex.image is None else load_image(ex.image) for ex in self.examples]
-        self.image_max_side = image_max_side
-        self.image_format = image_format
 
     def messages(self, image: Image.Image, target: str) -> list[dict[str, Any]]:
         """The chat sent to the VLM: the in-context turns, then the request for `target`."""
         from .vlm import assistant_turn, user_turn
 
-        options = {"image_format": self.image_format, "max_side": self.image_max_side}
+        options = self.image_options()
         messages = []
         for example, example_image in zip(self.examples, self.example_images):
             images = [] if example_image is None else [example_image]
@@ -268,19 +282,148 @@ class VLMCaptioner:
         return record
 
 
-CAPTIONERS = ("vlm", "template", "target")
+# The chain-of-thought caption request. IF-Edit (arXiv 2511.19435, Sec. 4.1) describes what its
+# VLM does (it reads the source image and the edit together, then writes one prompt that tells
+# the edit as a short process in time: which elements move, appear or disappear, in order,
+# ending at the target state, and what stays unchanged: identity, style, lighting, pose) but
+# publishes neither its template nor its reasoning steps nor its output format. This text is
+# therefore ours, written from that description; it is NOT the paper's. TARGET is replaced by
+# the target caption or edit instruction.
+COT_INSTRUCTION = (
+    "The provided image is the first frame of a short clip, and the clip must end in this edit: “TARGET”. "
+    "Think step by step before you write a prompt for an image-to-video model.\n"
+    "First, under the heading \"Reasoning:\", work out:\n"
+    "1. What has to change to reach the edit: which elements move, appear or disappear.\n"
+    "2. In what order these changes happen, as one short, smooth process that ends exactly at the edited state.\n"
+    "3. What must stay unchanged: the identity of people and objects, the style, the lighting, the pose, "
+    "and everything else the edit does not ask to change.\n"
+    "Then write the final prompt on one line that starts with \"Final prompt:\". In two or three short "
+    "sentences it tells the changes in order as a process in time, ends at the edited state, and says what "
+    "stays the same. Do not add objects that are neither in the image nor in the edit, keep the camera "
+    "static unless movement is absolutely necessary, and do not mention the duration or use the word “video”."
+)
+COT_INSTRUCTION_LABEL = "ours, written from IF-Edit's description (arXiv 2511.19435, Sec. 4.1); not published"
+COT_REMINDER = (
+    "Your answer has no line that starts with \"Final prompt:\". Write the final prompt now, on one line "
+    "that starts with \"Final prompt:\"."
+)
+
+# A line that opens with the final-prompt label: "Final prompt: ...", "**Final Prompt:** ...",
+# "### Final video prompt", "Final Prompt - ...". The label must start the line (after
+# markdown marks), and be followed by ":" or a dash, or end the line.
+_FINAL_PROMPT = re.compile(
+    r"^[ \t>*_#`-]*final[ \t]+(?:video[ \t]+)?prompt[ \t*_`]*(?:[:\uff1a\-\u2013\u2014]|$)[ \t*_`]*(?P<rest>.*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_REASONING_HEADING = re.compile(r"^[\s>*_#`]*reasoning[\s*_`]*[:\uff1a]?[\s*_`]*", re.IGNORECASE)
+
+
+def cot_instruction(target: str) -> str:
+    """Our chain-of-thought request (`COT_INSTRUCTION`) with TARGET replaced by `target`."""
+    return COT_INSTRUCTION.replace("TARGET", target)
+
+
+def parse_cot_answer(answer: str | None) -> tuple[str, str]:
+    """(reasoning, final prompt) of a chain-of-thought answer; the prompt is "" when there is none.
+
+    The last line that opens with a "Final prompt" label wins (markdown bold, headings,
+    ":" or a dash after it). The prompt is the rest of that line, or, when that is empty,
+    the lines after it up to the next blank line; it is cleaned like other captions (labels,
+    emphasis, quotes) but keeps all its sentences. The reasoning is everything before that
+    line, without its "Reasoning:" heading.
+    """
+    answer = str(answer or "")
+    matches = list(_FINAL_PROMPT.finditer(answer))
+    if not matches:
+        return _REASONING_HEADING.sub("", answer.strip(), count=1).strip(), ""
+    last = matches[-1]
+    prompt = last.group("rest").strip()
+    if not prompt.strip("*_`\"' "):
+        following = []
+        for line in answer[last.end():].splitlines():
+            if line.strip():
+                following.append(line)
+            elif following:
+                break
+        prompt = "\n".join(following)
+    reasoning = _REASONING_HEADING.sub("", answer[: last.start()].strip(), count=1).strip()
+    return reasoning, clean_caption(prompt, first_sentence=False)
+
+
+class CoTCaptioner(_VLMCaptionerBase):
+    """Temporal captions by chain-of-thought, after IF-Edit (arXiv 2511.19435, Sec. 4.1).
+
+    One user turn: our `COT_INSTRUCTION` (IF-Edit's is not published) with the target, and
+    the source image. The VLM reasons under "Reasoning:" (what changes, in what order, what
+    stays) and ends with a "Final prompt:" line (`parse_cot_answer`); the caption is that
+    prompt, and the record keeps the reasoning and the raw answers.
+
+    An answer without a final prompt gets one retry that reminds the VLM of the format. If
+    that has none either, the caption is `TemplateCaptioner`'s, with a warning and
+    `record["fallback"]` saying why. A failed call (VLMError: no connection, timeout, HTTP
+    error) raises, as with `VLMCaptioner`.
+
+    Args: as `VLMCaptioner`'s, without the in-context examples (IF-Edit names none).
+    """
+
+    name = "cot"
+
+    def messages(self, image: Image.Image, target: str) -> list[dict[str, Any]]:
+        """The chat sent to the VLM: the chain-of-thought request for `target` with the source image."""
+        from .vlm import user_turn
+
+        return [user_turn(cot_instruction(target), [image], **self.image_options())]
+
+    def __call__(self, image: Image.Image, target: str) -> Caption:
+        from .vlm import assistant_turn, user_turn
+
+        target = check_caption(target)
+        messages = self.messages(image, target)
+        record: dict[str, Any] = {"vlm": self.client.describe(), "instruction": COT_INSTRUCTION_LABEL,
+                                  "answers": [], "calls": [], "retried": False}
+        for attempt in range(2):  # the answer, then one retry with a reminder of the format
+            reply = self.client.chat(messages)  # VLMError propagates, as in VLMCaptioner
+            record["answers"].append(reply.text)
+            record["calls"].append(reply.record)
+            reasoning, prompt = parse_cot_answer(reply.text)
+            if prompt:
+                if not reasoning and attempt:  # the retry gave only the prompt: the first answer was the reasoning
+                    reasoning = parse_cot_answer(record["answers"][0])[0]
+                record.update(reasoning=reasoning, answer=reply.text, call=reply.record, fallback=None)
+                return Caption(text=check_caption(prompt, "final prompt"), captioner=self.name, record=record)
+            if attempt == 0:
+                record["retried"] = True
+                messages = messages + [assistant_turn(reply.text), user_turn(COT_REMINDER)]
+        return self._fall_back(image, target, record)
+
+    def _fall_back(self, image: Image.Image, target: str, record: dict[str, Any]) -> Caption:
+        import warnings
+
+        reason = "no \"Final prompt:\" line in the VLM's answer, after one retry with a reminder"
+        chosen = TemplateCaptioner()(image, target)
+        record["fallback"] = {"captioner": chosen.captioner, "reason": reason, "answers": list(record["answers"]),
+                              **chosen.record}
+        warnings.warn(f"The chain-of-thought captioner fell back to the '{chosen.captioner}' caption: {reason}.",
+                      stacklevel=3)
+        return Caption(text=chosen.text, captioner=chosen.captioner, record=record)
+
+
+CAPTIONERS = ("vlm", "cot", "template", "target")
 
 
 def make_captioner(name: str, *, client=None, **options):
-    """Build a captioner by name: "vlm" (B.1 with in-context examples), "template" or "target".
+    """Build a captioner by name: "vlm" (B.1 with in-context examples), "cot" (IF-Edit's
+    chain-of-thought prompt, our wording), "template" or "target".
 
-    client: the VLM client of a "vlm" captioner (shared with the selector); without one,
-    `options` may carry the client's settings too (model, base_url, api_key, ...).
-    options: `VLMCaptioner` options (icl_examples, image_max_side, image_format); the other
-    captioners take none.
+    client: the VLM client of a "vlm" or "cot" captioner (shared with the selector); without
+    one, `options` may carry the client's settings too (model, base_url, api_key, ...).
+    options: `VLMCaptioner` options (icl_examples, image_max_side, image_format), or
+    `CoTCaptioner`'s (image_max_side, image_format); the other captioners take none.
     """
     if name == "vlm":
         return VLMCaptioner(client, **options)
+    if name == "cot":
+        return CoTCaptioner(client, **options)
     if name not in CAPTIONERS:
         raise F2FError(f"Unknown captioner '{name}'. Choose one of: {', '.join(CAPTIONERS)}.")
     if options:

@@ -15,6 +15,7 @@ from .captions import CAPTIONERS
 from .editors import METHODS
 from .errors import F2FError
 from .presets import PRESETS, VLM_BACKENDS, Preset, get_preset
+from .refine import REFINE_MODES
 from .selection import SELECTORS
 from .video.backends import BACKENDS, GEOMETRIES
 
@@ -22,7 +23,8 @@ PRESET_METAVAR = "NAME[:FIELD=VALUE,...]"
 # Options that only mean something to Frame2Frame (flag, attribute of the parsed args).
 F2F_ONLY = (("--video-model", "video_backend"), ("--geometry", "geometry"), ("--captioner", "captioner"),
             ("--selector", "selector"), ("--frames", "num_frames"),
-            ("--vlm", "vlm_backend"), ("--vlm-model", "vlm_model"), ("--vlm-base-url", "vlm_base_url"))
+            ("--vlm", "vlm_backend"), ("--vlm-model", "vlm_model"), ("--vlm-base-url", "vlm_base_url"),
+            ("--refine", "refine"), ("--latent-dropout", "latent_dropout"), ("--latent-dropout-at", "latent_dropout_at"))
 
 
 def add_preset_option(parser: argparse.ArgumentParser, default: str, help: str | None = None) -> None:
@@ -49,6 +51,15 @@ def add_editor_options(parser: argparse.ArgumentParser, *, device_help: str = "t
     parser.add_argument("--frames", type=int, dest="num_frames", help="frames to generate (CogVideoX 8k+1, paper: 49; "
                                                                        "each model's rule in `f2f models`)")
     parser.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps (paper: 50)")
+    parser.add_argument("--refine", choices=REFINE_MODES,
+                        help="IF-Edit's post-refinement, beyond the paper: re-run the video model as a short still video "
+                             "from the selector's frame (selected) or the sharpest late frame (sharpest), and keep its "
+                             "sharpest frame (default: off)")
+    parser.add_argument("--latent-dropout", type=int, metavar="K",
+                        help="IF-Edit's temporal latent dropout, beyond the paper: keep every K-th latent frame (and the "
+                             "first and last) once the timestep falls below --latent-dropout-at (IF-Edit: K=3; default: off)")
+    parser.add_argument("--latent-dropout-at", type=float, metavar="FRACTION",
+                        help="the timestep fraction where latent dropout starts (IF-Edit: 0.9, Wan 2.2 A14B's expert switch)")
     parser.add_argument("--vlm", choices=VLM_BACKENDS, dest="vlm_backend",
                         help="VLM backend for captions and selection, and use it for both unless --captioner/--selector "
                              "say otherwise: openai (GPT-4o or any OpenAI-compatible server) or local (a transformers "
@@ -90,6 +101,7 @@ def editor_options(args: argparse.Namespace) -> dict:
         "video_backend": getattr(args, "video_backend", None), "geometry": getattr(args, "geometry", None),
         "device": args.device, "offload": args.offload, "captioner": args.captioner or stage,
         "selector": args.selector or stage, "num_frames": args.num_frames, "num_inference_steps": args.num_inference_steps,
-        "vlm_model": args.vlm_model, "vlm_backend": backend,
+        "vlm_model": args.vlm_model, "vlm_backend": backend, "refine": getattr(args, "refine", None),
+        "latent_dropout": getattr(args, "latent_dropout", None), "latent_dropout_at": getattr(args, "latent_dropout_at", None),
         "vlm_options": {"base_url": args.vlm_base_url} if args.vlm_base_url else None,
     }

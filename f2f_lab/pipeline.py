@@ -18,6 +18,7 @@ from .version import __version__
 from .captions import Caption, check_caption, make_captioner
 from .imaging import ImageInput, from_canvas, image_hash, load_image, place_on_canvas
 from .presets import TINY_NOTICE, Preset, get_preset
+from .refine import SHARPNESS_MEASURE, check_refine, refine_frame, sharpest_late_frame
 from .records import library_versions
 from .results import EditResult
 from .selection import clip_options, make_selector, tile_frames
@@ -82,10 +83,15 @@ class Frame2Frame:
         if preset.video_model != "toy":
             get_backend(preset.video_backend).check_num_frames(preset.num_frames)
         preset.levers.check()
+        check_refine(preset.refine)
+        if preset.latent_dropout:  # before any load: a backend without a plain frame axis is refused here
+            from .video.latent_dropout import check_latent_dropout
+
+            check_latent_dropout(preset.video_backend, preset.latent_dropout, preset.latent_dropout_at)
         captioner_stage = None if captioner is None or isinstance(captioner, str) else captioner
         selector_stage = None if selector is None or isinstance(selector, str) else selector
         # Stages without weights first, so a missing API key fails before a 22 GB load.
-        needs_vlm = (captioner_stage is None and preset.captioner == "vlm") or (selector_stage is None and preset.selector == "vlm")
+        needs_vlm = (captioner_stage is None and preset.captioner in ("vlm", "cot")) or (selector_stage is None and preset.selector == "vlm")
         if vlm is None and needs_vlm:  # the preset's backend: OpenAI protocol, or a local model loaded onto the CPU here
             from .vlm import make_vlm_client
 
@@ -198,7 +204,8 @@ class Frame2Frame:
         timings = dict(timings)
         canvas_size = self.generator.canvas_for(source.size, geometry=preset.geometry, canvas=preset.canvas)
         canvas, placement = place_on_canvas(source, canvas_size, preset.geometry)
-        video = self.generator(canvas, caption.text, seed=seed, callback_on_step_end=callback_on_step_end, **params)
+        dropout = {"latent_dropout": preset.latent_dropout, "latent_dropout_at": preset.latent_dropout_at} if preset.latent_dropout else {}
+        video = self.generator(canvas, caption.text, seed=seed, callback_on_step_end=callback_on_step_end, **params, **dropout)
         timings["video"] = video.seconds
 
         start = time.perf_counter()
@@ -208,6 +215,9 @@ class Frame2Frame:
         tiles = tile_frames(len(frames), preset.num_tiles)
         selection = self.selector(source_output, frames, target, tiles=tiles)
         timings["selection"] = time.perf_counter() - start
+        refinement, refine_record = self._refine(frames, selection.index, seed, params) if preset.refine else (None, None)
+        if refinement is not None:
+            timings["refine"] = refinement.record["seconds"]
 
         record = {
             "f2f_lab": __version__,
@@ -218,7 +228,10 @@ class Frame2Frame:
             "video": {**params, "seed": seed, "fps": preset.fps, "canvas": list(canvas_size), "geometry": preset.geometry,
                       "placement": list(placement.box), **video.record},
             "selection": {"index": selection.index, "tile": selection.tile, "selector": selection.selector,
-                          "tiles": tiles, **selection.record},
+                          "tiles": tiles, **selection.record,
+                          # With latent dropout the returned frames are the kept latents' ones: the index in the full video.
+                          **({"video_frame": video.record["frame_indices"][selection.index]} if dropout else {})},
+            **({"refine": refine_record} if refine_record is not None else {}),
             "preset": preset.to_dict(),
             "timings": timings,
             "versions": library_versions(),
@@ -227,4 +240,22 @@ class Frame2Frame:
             source=source, target=target, caption=caption.text, frames=frames, index=selection.index, seed=seed,
             source_output=source_output, timings=timings, record=record, tiles=tiles,
             fps=preset.fps, tiny=preset.is_tiny,
+            refined=refinement.image if refinement is not None else None,
+            refined_from=refine_record["index"] if refinement is not None else None,
         )
+
+    def _refine(self, frames: list[Image.Image], selected: int, seed: int, params: dict):
+        """IF-Edit's post-refinement of one frame (`preset.refine`): (Refinement or None, its record)."""
+        preset = self.preset
+        mode = preset.refine
+        record = {"mode": mode, "sharpness_measure": SHARPNESS_MEASURE}
+        if mode == "selected" and selected == 0:
+            return None, {**record, "index": 0, "refined": False,
+                          "reason": "the selector kept the source (index 0): no generated frame to refine"}
+        index = selected if mode == "selected" else sharpest_late_frame(frames)
+        refinement = refine_frame(
+            self.generator, frames[index], geometry=preset.geometry, canvas=preset.canvas, output_size=preset.output_size,
+            seed=seed, num_inference_steps=params["num_inference_steps"], guidance_scale=params["guidance_scale"],
+            guidance_scale_2=params.get("guidance_scale_2"),
+        )
+        return refinement, {**record, "index": index, "refined": True, "frame": refinement.record}

@@ -139,6 +139,10 @@ class Preset:
     fps: int = 8
     output_size: int = 512  # longer side of the cropped-back edit
     num_tiles: int = 12  # frame selection sees this many evenly spaced frames ending at the last (every 4th of 49)
+    # Beyond the paper (IF-Edit, arXiv 2511.19435), all off by default:
+    latent_dropout: int | None = None  # keep every K-th latent frame (and the first and last) once t < latent_dropout_at * 1000
+    latent_dropout_at: float = 0.9  # IF-Edit's threshold: Wan 2.2 A14B's expert switch; a timestep fraction elsewhere
+    refine: str | None = None  # post-refinement of the chosen frame: "selected" (the selector's) or "sharpest" (IF-Edit)
     captioner: str = "vlm"
     selector: str = "vlm"
     vlm_model: str = "gpt-4o"
@@ -249,6 +253,22 @@ def _spec_with(name: str, key: str, value: Any) -> str:
 # One preset per backend: the paper's pipeline (VLM captions, VLM selection, 12 tiles, 512 px)
 # with that model at its card's defaults.
 PRESETS.update({key: with_video_backend(PRESETS["paper"], key, name=key) for key in BACKENDS if key != "cogvideox"})
+
+# IF-Edit's recipe (arXiv 2511.19435) on its model, every choice sourced in the README ("IF-Edit's
+# recipe"): Wan 2.2 I2V A14B, 33 frames (its 32, as 4k+1), chain-of-thought temporal captions,
+# temporal latent dropout K=3 from the expert switch (0.9), post-refinement of the sharpest late
+# frame instead of VLM selection. Its 8 steps need the Wan 2.2 Lightning LoRA, which it does not
+# name; without a LoRA the card's 40 steps stay.
+PRESETS["ifedit"] = replace(
+    with_video_backend(PRESETS["paper"], "wan2.2-a14b", name="ifedit"), num_frames=33, captioner="cot", selector="last",
+    latent_dropout=3, latent_dropout_at=0.9, refine="sharpest",
+)
+# The same recipe on the tiny stand-ins (Wan 2.2 A14B's two experts included) and the tiny local VLM,
+# offline on a CPU: the plumbing of every option at once; the outputs are noise.
+PRESETS["tiny-ifedit"] = replace(
+    with_video_backend(PRESETS["tiny"], "wan2.2-a14b", name="tiny-ifedit"), num_frames=17, captioner="cot",
+    selector="last", vlm_backend="local", vlm_model="tiny", latent_dropout=3, latent_dropout_at=0.9, refine="sharpest",
+)
 
 
 def parse_value(raw: str) -> Any:

@@ -18,6 +18,8 @@ from .records import atomic_folder, write_json_atomic, write_text_atomic
 from .selection import tile_frames, tile_of
 
 RUN_FILES = ("source.png", "edited.png", "video.mp4", "strip.png", "collage.png", "record.json", "report.html")
+# Written only by a refined edit (`Preset.refine`): the refined image (also edited.png) and the frame it came from.
+REFINED_FILES = ("refined.png", "chosen.png")
 
 
 def check_writable(out: str | Path, overwrite: bool = False, files: tuple[str, ...] = RUN_FILES) -> Path:
@@ -38,6 +40,9 @@ class EditResult:
     image: the edit, cropped back to the source's geometry (512x512 for square sources);
     frames: every generated frame, cropped the same way; index: the chosen frame, 0 meaning
     the source itself; caption: the temporal caption that drove the video.
+
+    refined: with post-refinement (`Preset.refine`, IF-Edit) the refined image, which is then
+    `image`; refined_from: the frame it refined (the selector's choice, or the sharpest late frame).
     """
 
     source: Image.Image
@@ -53,10 +58,20 @@ class EditResult:
     fps: int = 8
     tiny: bool = False
     metrics: dict[str, float] | None = None
+    refined: Image.Image | None = None
+    refined_from: int | None = None
 
     @property
     def image(self) -> Image.Image:
-        return self.source_output if self.index == 0 else self.frames[self.index]
+        if self.refined is not None:
+            return self.refined
+        return self.chosen_frame
+
+    @property
+    def chosen_frame(self) -> Image.Image:
+        """The unrefined edit: the frame that was refined when refined, else the chosen frame (the source at 0)."""
+        index = self.refined_from if self.refined is not None and self.refined_from is not None else self.index
+        return self.source_output if index == 0 else self.frames[index]
 
     @property
     def tile_indices(self) -> list[int]:
@@ -71,8 +86,11 @@ class EditResult:
         selection = {k: v for k, v in record.get("selection", {}).items() if k not in ("tile", "fallback")}
         tile = tile_of(index, self.tile_indices) if index else None
         record["selection"] = {**selection, "index": index, "tile": tile, "selector": "manual", "previous_index": self.index}
+        if self.refined is not None:  # the refinement described another choice: the frame chosen by hand is the edit
+            record["refine"] = {**record.get("refine", {}), "refined": False, "dropped": True,
+                                "reason": f"frame {index} was chosen by hand; the refinement of frame {self.refined_from} was dropped"}
         # The old scores describe the old frame; whoever shows metrics scores the new one again.
-        return replace(self, index=index, record=record, metrics=None)
+        return replace(self, index=index, record=record, metrics=None, refined=None, refined_from=None)
 
     def strip(self, height: int = 128) -> Image.Image:
         """The source (as 0) and the selector's tiles, the chosen one outlined."""
@@ -90,13 +108,16 @@ class EditResult:
     def save(self, out: str | Path, overwrite: bool = False) -> Path:
         """Write source.png, edited.png, video.mp4, strip.png, collage.png, record.json, report.html.
 
+        A refined edit also writes refined.png (the refined image, as edited.png) and chosen.png
+        (the unrefined frame it came from); an unrefined one removes those of an earlier run.
+
         All at once: the files are written into a temporary folder beside `out`, which then
         becomes `out` in one rename (with `overwrite`, the earlier run is deleted only once the
         new one is in place). A crash or Ctrl-C while saving leaves no half-written run. A folder
         that holds other things too keeps them; the run's files are then moved in one by one,
         each whole, record.json last.
         """
-        return save_run(out, self._write_files, RUN_FILES, overwrite=overwrite)
+        return save_run(out, self._write_files, RUN_FILES + REFINED_FILES, overwrite=overwrite)
 
     def _write_files(self, folder: Path) -> None:
         from .report import render_report
@@ -106,6 +127,9 @@ class EditResult:
         save_video(self.frames, folder / "video.mp4", fps=self.fps)
         save_image(self.strip(), folder / "strip.png")
         save_image(self.collage(), folder / "collage.png")
+        if self.refined is not None:
+            save_image(self.refined, folder / "refined.png")
+            save_image(self.chosen_frame, folder / "chosen.png")
         record = {**self.record, "selection": {**self.record.get("selection", {}), "index": self.index}}
         if self.metrics is not None:
             record["metrics"] = self.metrics
@@ -118,7 +142,9 @@ def save_run(out: str | Path, write_files, files: Sequence[str], *, overwrite: b
 
     Refuses to replace an earlier run without `overwrite` (`check_writable`). When `out` holds
     nothing else, the files are written into a temporary folder that becomes `out` in one
-    rename; otherwise they are moved in one by one, each whole, record.json last.
+    rename; otherwise they are moved in one by one, each whole, record.json last. A file of
+    `files` that `write_files` did not write (an optional one) is removed from `out`, so that
+    no file of an earlier run stays beside the new one.
     """
     out = check_writable(out, overwrite, files=tuple(files))
     others = [p.name for p in out.iterdir() if p.name not in files] if out.is_dir() else []
@@ -130,7 +156,10 @@ def save_run(out: str | Path, write_files, files: Sequence[str], *, overwrite: b
     try:
         write_files(staging)
         for name in sorted(files, key=lambda name: name == "record.json"):
-            os.replace(staging / name, out / name)
+            if (staging / name).exists():
+                os.replace(staging / name, out / name)
+            else:
+                (out / name).unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out

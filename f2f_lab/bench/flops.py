@@ -68,21 +68,36 @@ def denoiser_flops(
                          attention=float(attention), embedding=float(embedding))
 
 
-def denoising_flops(pipe, preset, denoising_seconds: float | None, *, on_floor_device: bool) -> dict[str, Any]:
+def denoising_flops(pipe, preset, denoising_seconds: float | None, *, on_floor_device: bool,
+                    latent_dropout: dict | None = None) -> dict[str, Any]:
     """The FLOPs of a whole denoising loop of `pipe` with `preset`'s numbers, and the rate achieved.
 
     `on_floor_device`: the run was on the kind of GPU the floor was measured on (an H100);
     elsewhere the fraction of the floor is left out, as it would compare unlike things.
+    `latent_dropout`: a video record's `latent_dropout` (its latent frames per transformer
+    call); the total then counts each call at the frames it ran, and `dropout_saved` is what
+    the dropped latents did not cost against the same run without dropout.
     """
     width, height = preset.canvas
-    counted = denoiser_flops(
-        dict(pipe.transformer.config), num_frames=preset.num_frames, height=height, width=width,
-        vae_scale_spatial=pipe.vae_scale_factor_spatial, vae_scale_temporal=pipe.vae_scale_factor_temporal,
-    )
+    temporal = pipe.vae_scale_factor_temporal
+
+    def count(num_frames: int) -> DenoiserFlops:
+        return denoiser_flops(dict(pipe.transformer.config), num_frames=num_frames, height=height, width=width,
+                              vae_scale_spatial=pipe.vae_scale_factor_spatial, vae_scale_temporal=temporal)
+
+    counted = count(preset.num_frames)
     forwards_per_step = 2 if preset.guidance_scale > 1.0 else 1  # guidance batches the unconditional video
     total = counted.per_forward * forwards_per_step * preset.num_inference_steps
+    saved = None
+    if latent_dropout:  # one call per step (CogVideoX batches guidance): each at the latent frames it ran
+        without = total
+        total = sum(count(temporal * (latents - 1) + 1).per_forward * forwards_per_step
+                    for latents in latent_dropout["frames_per_call"])
+        saved = {"total_without_dropout": without, "saved": without - total, "saved_fraction": 1 - total / without,
+                 "kept_latents": latent_dropout["kept_latents"], "dropped_at_call": latent_dropout["dropped_at_call"]}
     achieved = total / denoising_seconds / 1e12 if denoising_seconds else None
     return {
+        "dropout_saved": saved,
         "tokens": counted.tokens, "video_tokens": counted.video_tokens, "text_tokens": counted.text_tokens,
         "linear_per_forward": counted.linear, "attention_per_forward": counted.attention,
         "embedding_per_forward": counted.embedding, "per_forward": counted.per_forward,
@@ -107,4 +122,8 @@ def describe_flops(flops: dict) -> str:
         line += f" = {100 * flops['fraction_of_floor']:.0f}% of the {FLOOR_TFLOPS:.0f} TFLOP/s floor"
     if flops.get("cache"):
         line += " (paper-equivalent FLOPs: the cache skips some of them)"
+    saved = flops.get("dropout_saved")
+    if saved:
+        line += (f"; latent dropout (kept latents {saved['kept_latents']}) removed {saved['saved']:.3g} FLOP, "
+                 f"{100 * saved['saved_fraction']:.0f}% of {saved['total_without_dropout']:.3g}")
     return line

@@ -144,6 +144,9 @@ def _configuration(preset, *, device: str, tiny_models: bool, random_weights: st
         value = getattr(spec, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise F2FError(f"{name} must be a whole number of at least 1; got {value!r}.")
+    if spec.video_backend != "cogvideox":
+        raise F2FError(f"f2f bench speed measures CogVideoX-5B I2V (its FLOP count is that model's); {spec.video_backend} "
+                       "is timed by the GPU check's item 8 (f2f gpu-check).")
     check_num_frames(spec.num_frames)
     spec.levers.check()  # before a 21 GB random-weight build
     if random_weights and spec.is_tiny:
@@ -283,7 +286,9 @@ def _summarise(run: _Run, timings: _Timings, warmup_seconds: list[float], settin
         totals={name: _median([r[name] for r in repeats]) for name in TOTALS},
         step_seconds=[statistics.median(column) for column in zip(*step_runs)] if step_runs and step_runs[0] else [],
         repeats=repeats,
-        flops=denoising_flops(pipe, spec, stages["denoising"], on_floor_device=on_h100),
+        flops=denoising_flops(pipe, spec, stages["denoising"], on_floor_device=on_h100,
+                              latent_dropout=(timings.result.record.get("video", {}).get("latent_dropout")
+                                              if timings.result is not None else None)),
         memory={"kind": run.memory.kind, "peak_bytes": run.memory.overall, "reserved_bytes": run.memory.reserved or None,
                 "resident_bytes": timings.resident_bytes, "per_stage": run.memory.per_stage()},
         notes=notes,

@@ -191,6 +191,8 @@ class VideoGenerator:
         guidance_scale_2: float | None = None,
         seed: int = 0,
         callback_on_step_end: Callable | None = None,
+        latent_dropout: int | None = None,
+        latent_dropout_at: float = 0.9,
     ) -> VideoOutput:
         """Generate `num_frames` frames that start at `image` (already on this model's canvas).
 
@@ -201,8 +203,13 @@ class VideoGenerator:
             guidance_scale_2: the low-noise expert's guidance (two-expert Wan 2.2 only).
             seed: seeds a CPU `torch.Generator`, so a seed means the same noise on any device.
             callback_on_step_end: passed to the diffusers pipeline (progress, inspection).
+            latent_dropout, latent_dropout_at: keep every K-th latent frame once the timestep is
+                below `latent_dropout_at` x 1000 (IF-Edit's temporal latent dropout, `latent_dropout`);
+                the frames returned are those of the kept latents, `record["frame_indices"]` says which.
         """
         import torch
+
+        from .latent_dropout import LatentDropout
 
         backend = self.backend
         num_frames = num_frames or backend.num_frames
@@ -214,14 +221,20 @@ class VideoGenerator:
         )
         if callback_on_step_end is not None:
             arguments["callback_on_step_end"] = self.step_callback(callback_on_step_end)
+        dropout = LatentDropout(self, latent_dropout, latent_dropout_at) if latent_dropout else None
         start = time.perf_counter()
         with out_of_memory("generating the video", OOM_ADVICE):
-            output = self.pipe(image=image, prompt=prompt, generator=torch.Generator(device="cpu").manual_seed(seed),
-                               output_type="pil", **arguments)
+            generator = torch.Generator(device="cpu").manual_seed(seed)
+            if dropout is None:
+                output = self.pipe(image=image, prompt=prompt, generator=generator, output_type="pil", **arguments)
+                frames, frame_indices = list(output.frames[0]), list(range(num_frames))
+            else:
+                with dropout.install(num_frames):
+                    output = self.pipe(image=image, prompt=prompt, generator=generator, output_type="latent", **arguments)
+                frames, frame_indices = dropout.decode(output.frames), dropout.record()["kept_frames"]
         seconds = time.perf_counter() - start
-        frames = list(output.frames[0])
-        if len(frames) != num_frames:
-            raise RuntimeError(f"the model returned {len(frames)} frames, {num_frames} were asked for")
+        if len(frames) != len(frame_indices):
+            raise RuntimeError(f"the model returned {len(frames)} frames, {len(frame_indices)} were expected")
         if frames[0].size != image.size:
             raise RuntimeError(f"the model returned {frames[0].size} frames for a {image.size} canvas")
         ran_with = {k: v for k, v in arguments.items() if k != "callback_on_step_end"}
@@ -241,6 +254,9 @@ class VideoGenerator:
             "arguments": ran_with,
             **self.run_record(arguments),
         }
+        if dropout is not None:
+            record["latent_dropout"] = dropout.record()
+            record["frame_indices"] = frame_indices  # returned frame k is frame frame_indices[k] of the full video
         return VideoOutput(frames=frames, seconds=seconds, record=record)
 
     def step_callback(self, callback: Callable) -> Callable:

@@ -28,6 +28,7 @@ from .picker import SeedPicker
 FRAME_SIDE = 384  # the large view, in CSS pixels
 SOURCE_SIDE = 256
 THUMB_SIDE = 88
+PAIR_SIDE = 160  # the chosen frame and its refinement, side by side, when the edit was refined
 
 
 class FramePlayer(widgets.VBox):
@@ -37,7 +38,9 @@ class FramePlayer(widgets.VBox):
     slider (in the browser, with `jslink`), a strip of thumbnails (0, the frames the selector
     saw, the last and the chosen one; click a number to jump there), the target and temporal
     captions, and the metrics when they are known. Index 0 shows the source: choosing it
-    keeps the source, as the paper's selector does when no frame completes the edit.
+    keeps the source, as the paper's selector does when no frame completes the edit. A
+    refined edit (`Preset.refine`) also shows the frame that was refined beside the refined
+    image, which is the edit; choosing a frame by hand drops the refinement.
 
     "Use this frame" replaces `player.result` with `result.with_index(k)`; if the player
     saved the result (`player.save(folder)`) or was given `folder=`, the folder is
@@ -91,6 +94,9 @@ class FramePlayer(widgets.VBox):
         self._thumbs: dict[int, widgets.VBox] = {}
         self.strip = widgets.HBox(layout=widgets.Layout(overflow="auto", padding="4px 0"))
         self.strip.add_class("f2f-strip")
+        self.refinement = widgets.VBox(layout=widgets.Layout(margin="0 0 0 12px"))
+        self.refinement.add_class("f2f-refinement")
+        self._refinement_of = None
 
         children = []
         if result.tiny:
@@ -101,6 +107,7 @@ class FramePlayer(widgets.VBox):
                 widgets.VBox([widgets.HTML("<b>Source</b>"), self.source_view], layout=widgets.Layout(margin="0 12px 0 0")),
                 widgets.VBox([self.frame_label, self.frame_view, widgets.HBox([self.play, self.slider]),
                               widgets.HBox([self.use_button, self.chosen_label])]),
+                self.refinement,
                 self.metrics_view,
             ], layout=widgets.Layout(align_items="flex-start")),
             widgets.HTML("<b>Frames</b> (orange: chosen, blue: shown; click a number to jump)"),
@@ -203,6 +210,31 @@ class FramePlayer(widgets.VBox):
             colour = CHOSEN_CSS if index == result.index else CURRENT_CSS if index == shown else "transparent"
             box.layout.border = f"3px solid {colour}"
         self.metrics_view.value = metrics_html(result.metrics, note)
+        self._refresh_refinement()
+
+    def _refresh_refinement(self) -> None:
+        """The chosen frame and the refined image, labelled, while the edit is refined; nothing otherwise."""
+        result = self.result
+        if result.refined is self._refinement_of:
+            return
+        self._refinement_of = result.refined
+        if result.refined is None:
+            self.refinement.children = []
+            return
+        refine = result.record.get("refine", {})
+        mode = refine.get("mode")
+        why = " (the sharpest late frame)" if mode == "sharpest" else " (the selector's)" if mode == "selected" else ""
+        before, after = refine.get("frame", {}).get("sharpness_before"), refine.get("frame", {}).get("sharpness_after")
+
+        def labelled(image, title, sharpness):
+            detail = f"<br><span style='color:#666'>sharpness {sharpness:.0f}</span>" if isinstance(sharpness, (int, float)) else ""
+            return widgets.VBox([widgets.HTML(f"<b>{title}</b>{detail}"), image_widget(image, PAIR_SIDE, "f2f-pair-image")])
+
+        self.refinement.children = [
+            widgets.HTML("<b>Post-refinement</b>"),
+            widgets.HBox([labelled(result.chosen_frame, f"Frame {result.refined_from}{why}", before),
+                          labelled(result.refined, "Refined (the edit)", after)]),
+        ]
 
     def _on_slide(self, change) -> None:
         self._refresh()
