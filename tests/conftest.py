@@ -43,3 +43,43 @@ def one_torch_thread():
     yield
     torch.set_num_threads(threads)
 
+
+
+@pytest.fixture(scope="session")
+def tiny_notebook_run(tmp_path_factory):
+    """Execute a notebook in tiny mode once per session; returns (executed notebook, its copy's path, seconds).
+
+    The copy runs from <tmp>/notebooks/<name>, so its run folders land in the temporary folder and
+    the committed notebook is never touched; the kernel gets F2F_PRESET=tiny and this checkout on
+    its path. Tests that look at the same notebook share one execution.
+    """
+    import shutil
+    import time
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    done = {}
+
+    def run(path: Path, cell_timeout_s: int = 300):
+        if path.name not in done:
+            root = tmp_path_factory.mktemp(path.stem)
+            (root / "notebooks").mkdir()
+            copy = Path(shutil.copy(path, root / "notebooks" / path.name))
+            notebook = nbformat.read(copy, as_version=4)
+            saved = {k: os.environ.get(k) for k in ("F2F_PRESET", "PYTHONPATH")}
+            os.environ["F2F_PRESET"] = "tiny"
+            os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), saved["PYTHONPATH"]]))
+            try:
+                start = time.perf_counter()
+                NotebookClient(notebook, timeout=cell_timeout_s, kernel_name="python3",
+                               resources={"metadata": {"path": str(copy.parent)}}).execute()
+                seconds = time.perf_counter() - start
+            finally:
+                for key, value in saved.items():
+                    os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+            nbformat.write(notebook, copy)  # kept in the tmp folder for a look when something is off
+            done[path.name] = (notebook, copy, seconds)
+        return done[path.name]
+
+    return run

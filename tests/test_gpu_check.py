@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from f2f_lab import cli
-from f2f_lab.gpu_check import ITEMS, run_gpu_check
+from f2f_lab.gpu_check import ITEMS, backend_items, run_gpu_check
 from f2f_lab.gpu_check.core import Budget, Check, ItemSpec, run_items
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: the big models run on one thread here
@@ -81,6 +81,15 @@ def test_tiny_rehearsal_writes_every_item_json(tmp_path, capsys):
         assert run["peak_memory"]["edit"] > 0 and peers["results"]["headline"][run["name"]]["peak_memory_bytes"] > 0
     assert peers["runs"][2]["video"]["frames_decoded"] == 5  # ChronoEdit: the edit is the last of 5 frames
     assert peers["steps_timed"] == 6
+    backends = items["8_backends.json"]
+    assert backends["status"] == "ok" and [r["name"] for r in backends["runs"]] == list(backend_items.ORDER)
+    for run in backends["runs"]:  # each backend generated its frames through its adapter
+        assert run["frames_returned"] == run["num_frames"] and run["step_s"] > 0 and run["video_record"]["pipeline"]
+    dropout = items["10_latent_dropout.json"]
+    assert dropout["status"] == "ok" and [r["name"] for r in dropout["runs"]] == list(backend_items.DROPOUT_BACKENDS)
+    for run in dropout["runs"]:  # fewer latent frames after the drop, and both generations timed
+        assert min(run["frames_per_call"]) < max(run["frames_per_call"]) == run["frames_per_call"][0]
+        assert run["stages"]["plain"] > 0 and run["stages"]["dropout"] > 0 and run["generate_ratio"] > 0
     summary = json.loads((out / "summary.json").read_text())
     assert [entry["file"] for entry in summary["items"]] == FILES[:-1]
     assert "summary.json" in capsys.readouterr().out

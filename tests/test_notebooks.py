@@ -1,16 +1,14 @@
 """Every notebook in notebooks/ runs top to bottom in tiny mode, as a user would run it.
 
-Each runs from a copy under a temporary folder (tmp/notebooks/<name>), so run folders land
+Each runs once per session (the `tiny_notebook_run` fixture of conftest.py, which other test
+files share) from a copy under a temporary folder (tmp/notebooks/<name>), so run folders land
 there and the committed notebooks are never touched; sample photos come from the package
 (`f2f_lab.samples.sample_path`), so nothing else of the repository needs to be beside it.
 The kernel inherits this process's environment: F2F_PRESET=tiny, HF_HUB_OFFLINE and
 F2F_CACHE (set in conftest.py).
 """
 
-import os
 import re
-import shutil
-import time
 from pathlib import Path
 
 import nbformat
@@ -46,27 +44,10 @@ def test_notebook_takes_bundled_data_from_the_package(path):
     assert not re.search(r"(?<!\w)data/", code), f"{path.name}: use f2f_lab.samples.sample_path / f2f_lab.resources.data_path"
 
 
-def copy_layout(path: Path, root: Path) -> Path:
-    """notebooks/<name> under `root`: the notebook alone, as a user who got it from the package would run it."""
-    (root / "notebooks").mkdir(parents=True)
-    return Path(shutil.copy(path, root / "notebooks" / path.name))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_in_tiny_mode(path, tmp_path, monkeypatch):
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("F2F_PRESET", "tiny")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
-    copy = copy_layout(path, tmp_path)
-    notebook = nbformat.read(copy, as_version=4)
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                            resources={"metadata": {"path": str(copy.parent)}})
-    start = time.perf_counter()
-    client.execute()  # raises CellExecutionError on any error, naming the cell
-    seconds = time.perf_counter() - start
-    nbformat.write(notebook, copy)  # kept in the tmp folder for a look when something is off
+def test_notebook_runs_in_tiny_mode(path, tiny_notebook_run):
+    notebook, _, seconds = tiny_notebook_run(path, CELL_TIMEOUT_S)  # raises CellExecutionError on any error, naming the cell
     print(f"{path.name}: {seconds:.1f} s")
 
     outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]

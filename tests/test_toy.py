@@ -6,8 +6,6 @@ copy of an output. The thresholds are the claims: "on the manifold" means within
 """
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -205,24 +203,15 @@ def test_the_player_shows_a_toy_video(world):
 # -- notebook 00 ----------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_notebook_00_runs_and_shows_the_exact_distances(tmp_path, monkeypatch):
-    """As tests/test_notebooks.py runs every notebook, with the toy world's own checks on top."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("F2F_PRESET", "tiny")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
-    (tmp_path / "notebooks").mkdir()
-    copy = Path(shutil.copy(REPO / "notebooks" / "00_the_idea.ipynb", tmp_path / "notebooks"))
-    notebook = nbformat.read(copy, as_version=4)
-    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(copy.parent)}}).execute()
-    nbformat.write(notebook, copy)
+def test_notebook_00_runs_and_shows_the_exact_distances(tiny_notebook_run):
+    """The toy world's own checks on notebook 00, on the execution tests/test_notebooks.py makes (one per session)."""
+    notebook, copy, _ = tiny_notebook_run(REPO / "notebooks" / "00_the_idea.ipynb")
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "\n".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
     assert "cross-fade: middle frame" in text and toy.TOY_NOTICE in text
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 4  # strips and figures
-    assert (tmp_path / "notebooks" / "runs" / "00_the_idea" / "manifold.png").exists()
+    assert (copy.parent / "runs" / "00_the_idea" / "manifold.png").exists()
 
 
 def test_manifold_plot_toy_command_writes_the_figure_and_exact_distances(tmp_path, capsys):

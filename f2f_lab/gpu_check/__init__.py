@@ -18,6 +18,8 @@ rehearsal that `make test` keeps working. In priority order, one JSON each under
                       Wan 2.2 A14B) through its adapter: 2 steps of 33 frames at its pixel budget each
     9_peers.json      the peer editors (FLUX.1 Kontext [dev], Qwen-Image-Edit-2509, ChronoEdit-14B) through their
                       editors: one 2-step edit of a 720x480 noise source each
+    10_latent_dropout.json  latent dropout (K=3 from t < 900) against plain generation on Wan 2.2 A14B
+                      and CogVideoX-5B: the time ratio, same model, seed and steps
     summary.json      every item's status, time and headline figures
 
 The command stops cleanly before its budget with what it has (`core` says how).
@@ -48,6 +50,8 @@ ITEMS = (
              backend_items.minimum),
     ItemSpec(9, "peers", "Peer editors (ChronoEdit, FLUX.1 Kontext, Qwen-Image-Edit)", peer_items.peers,
              peer_items.minimum),
+    ItemSpec(10, "latent_dropout", "IF-Edit's temporal latent dropout against plain generation, same model and seed",
+             backend_items.latent_dropout, backend_items.dropout_minimum),
 )
 DEFAULT_BUDGET_S = 480.0
 

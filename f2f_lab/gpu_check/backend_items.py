@@ -85,3 +85,75 @@ def _backend_run(check: Check, key: str) -> dict[str, Any]:
         "video_record": {k: v for k, v in video.record.items() if k in ("pipeline", "dtype", "component_dtypes", "scheduler",
                                                                          "experts", "arguments")},
     }
+
+
+# -- Item 10: IF-Edit's temporal latent dropout, side by side -----------------------------------
+
+DROPOUT_BACKENDS = ("wan2.2-a14b", "cogvideox")  # the two-expert model IF-Edit uses, then the paper's
+DROPOUT_STEPS = {"full": 4, "tiny": 4}
+DROPOUT_GUESS = {"full": {"wan2.2-a14b": 150.0, "cogvideox": 60.0}, "tiny": dict.fromkeys(DROPOUT_BACKENDS, 6.0)}
+
+
+def dropout_minimum(check: Check) -> float:
+    return DROPOUT_GUESS[check.size]["cogvideox"]
+
+
+def latent_dropout(check: Check, item: Item) -> None:
+    """The same generation with and without latent dropout (K=3 from t < 900), one model build each: the time ratio."""
+    for key in DROPOUT_BACKENDS:
+        item.attempt(key, lambda key=key: _dropout_run(check, key), estimate=DROPOUT_GUESS[check.size][key])
+    item.results["headline"] = {run["name"]: {"generate_ratio": run.get("generate_ratio"),
+                                              "frames_per_call": run.get("frames_per_call")}
+                                for run in item.runs if run["status"] == "ok"}
+    item.notes.append("generate_ratio = seconds with dropout / seconds without, measured one after the other in the same "
+                      "process on the same model, seed and steps (the first, unmeasured generation warms it up).")
+
+
+def _dropout_run(check: Check, key: str) -> dict[str, Any]:
+    from PIL import Image
+
+    from ..bench.meters import sync
+    from ..imaging import place_on_canvas
+    from ..presets import PRESETS, with_video_backend
+    from ..video import ADAPTERS, get_backend
+
+    backend = get_backend(key)
+    base = PRESETS["paper" if check.full else "tiny"]
+    preset = base if key == "cogvideox" else (PRESETS[key] if check.full else with_video_backend(base, key))
+    adapter = ADAPTERS[backend.family]
+    if check.full:
+        if key == "cogvideox":
+            from ..random_weights import random_cogvideox_generator
+
+            generator = random_cogvideox_generator(device=check.device)
+        else:
+            from .backend_configs import random_backend_pipeline
+
+            pipe = random_backend_pipeline(key, device=check.device)
+            pipe.set_progress_bar_config(disable=True)
+            generator = adapter(pipe, model_id=f"random-weights:{backend.hub_id}", device=check.device, backend=backend)
+    else:
+        generator = adapter.from_pretrained("tiny", backend=backend, device=check.device, progress=False,
+                                            canvas=preset.canvas)
+    canvas = generator.canvas_for(SOURCE_SIZE, geometry=preset.geometry, canvas=preset.canvas)
+    image, _ = place_on_canvas(Image.new("RGB", SOURCE_SIZE, (120, 90, 60)), canvas, preset.geometry)
+    # Full size: IF-Edit's 33 frames on Wan, the 49 CogVideoX-5B learned; tiny: the stand-in's own count.
+    frames = (49 if key == "cogvideox" else 33) if check.full else preset.num_frames
+    options = dict(num_frames=frames, num_inference_steps=DROPOUT_STEPS[check.size], seed=0)
+    generator(image, "A cat very slowly opening its mouth in a wide yawn.", **options)  # warm-up, not measured
+    seconds = {}
+    records = {}
+    for name, extra in (("plain", {}), ("dropout", {"latent_dropout": 3, "latent_dropout_at": 0.9})):
+        sync(check.device)
+        start = time.perf_counter()
+        video = generator(image, "A cat very slowly opening its mouth in a wide yawn.", **options, **extra)
+        sync(check.device)
+        seconds[name] = time.perf_counter() - start
+        records[name] = video.record
+    dropout = records["dropout"]["latent_dropout"]
+    return {
+        "backend": key, "canvas": list(canvas), "num_frames": frames, "steps_timed": 2 * options["num_inference_steps"],
+        "stages": {"plain": seconds["plain"], "dropout": seconds["dropout"]},
+        "generate_ratio": seconds["dropout"] / seconds["plain"], "frames_per_call": dropout["frames_per_call"],
+        "kept_latents": dropout["kept_latents"], "dropped_at_call": dropout["dropped_at_call"],
+    }
