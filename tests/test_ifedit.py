@@ -20,7 +20,7 @@ def test_the_ifedit_preset_is_the_papers_setting_where_it_gives_one():
 
 def test_tiny_ifedit_runs_all_three_options_offline_through_the_cli(cat_path, tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["edit", str(cat_path), "A photo of a cat yawning.", "--preset", "tiny-ifedit", "--steps", "4",
+    assert main(["edit", str(cat_path), "A photo of a cat yawning.", "--preset", "tiny-ifedit", "--steps", "3",
                  "--out", str(out)]) == 0, capsys.readouterr().err
     record = json.loads((out / "record.json").read_text())
     caption, video, refine = record["caption"], record["video"], record["refine"]
