@@ -28,12 +28,12 @@ which is what `fuse_lora(lora_scale=1.0)` computes, without needing the `peft` p
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from ..errors import F2FError
 from ..loading import default_dtype, explained_load_errors, load_pipeline as load_any_pipeline, place_pipeline
 from ..tiny_peers import CHRONOEDIT_DISTILL_LORA
-from .common import ImageEditResult, timed, with_options
+from .common import ImageEditResult, with_options
 from .instruction_editors import InstructionEditor
 
 CHRONOEDIT_14B = "nvidia/ChronoEdit-14B-Diffusers"
@@ -120,25 +120,22 @@ class ChronoEditEditor(InstructionEditor):
              num_inference_steps: int | None = None, guidance_scale: float | None = None) -> ImageEditResult:
         """Edit `image` toward `target` (as an instruction: derived, or `instruction_text` as given)."""
         params = with_options(self.settings, num_inference_steps=num_inference_steps, guidance_scale=guidance_scale)
-        source, target, work = self._prepare(image, target)
-        timings: dict[str, float] = {}
-        with timed(timings, "instruction"):
-            instruction = self.instruction_for(source, target, instruction_text)
-        with timed(timings, "edit"):
-            with self._out_of_memory():
-                frames = self.pipe(
-                    image=work, prompt=instruction.text, negative_prompt=params.negative_prompt, height=work.height,
-                    width=work.width, num_frames=params.num_frames, num_inference_steps=params.num_inference_steps,
-                    guidance_scale=params.guidance_scale, enable_temporal_reasoning=params.temporal_reasoning,
-                    num_temporal_reasoning_steps=params.num_temporal_reasoning_steps,
-                    max_sequence_length=params.max_sequence_length, generator=self._generator(seed), output_type="pil",
-                ).frames[0]
-        extra = {"video": {"frames_decoded": len(frames), "edit": "the last frame (docs: output[-1])"}}
-        if params.distilled:
-            extra["lora"] = {"repository": params.model, "weight_name": params.lora_weight_name,
-                             "scale": params.lora_scale, "how": "fused into the transformer's weights (W += scale B A)"}
-        return self._edit_result(source, target, frames[-1], seed, parameters=asdict(params), instruction=instruction,
-                                 timings=timings, extra=extra)
+
+        def run(work, prompt, generator):
+            frames = self.pipe(
+                image=work, prompt=prompt, negative_prompt=params.negative_prompt, height=work.height,
+                width=work.width, num_frames=params.num_frames, num_inference_steps=params.num_inference_steps,
+                guidance_scale=params.guidance_scale, enable_temporal_reasoning=params.temporal_reasoning,
+                num_temporal_reasoning_steps=params.num_temporal_reasoning_steps,
+                max_sequence_length=params.max_sequence_length, generator=generator, output_type="pil",
+            ).frames[0]
+            extra = {"video": {"frames_decoded": len(frames), "edit": "the last frame (docs: output[-1])"}}
+            if params.distilled:
+                extra["lora"] = {"repository": params.model, "weight_name": params.lora_weight_name,
+                                 "scale": params.lora_scale, "how": "fused into the transformer's weights (W += scale B A)"}
+            return frames[-1], extra
+
+        return self._instructed_edit(image, target, seed, instruction_text, params, run)
 
 
 def fuse_lora(pipe, source: str, weight_name: str, *, scale: float = 1.0) -> int:

@@ -129,6 +129,24 @@ class InstructionEditor(BaselineEditor):
             return Instruction(text=check_caption(instruction_text, "instruction"), method="given")
         return self.instructor(source, target)
 
+    def _instructed_edit(self, image, target: str, seed: int, instruction_text: str | None, params,
+                         run) -> ImageEditResult:
+        """What every instruction editor's `edit` does around its pipeline call, in order.
+
+        The source is brought to the working size, the instruction derived (or `instruction_text`
+        taken as given), then `run(work, instruction_text, generator)` calls the pipeline and
+        returns (edited image, extra record or None); out-of-memory becomes a clear error.
+        """
+        source, target, work = self._prepare(image, target)
+        timings: dict[str, float] = {}
+        with timed(timings, "instruction"):
+            instruction = self.instruction_for(source, target, instruction_text)
+        with timed(timings, "edit"):
+            with self._out_of_memory():
+                edited, extra = run(work, instruction.text, self._generator(seed))
+        return self._edit_result(source, target, edited, seed, parameters=asdict(params), instruction=instruction,
+                                 timings=timings, extra=extra)
+
     def _edit_result(self, source, target, edited, seed, *, parameters: dict, instruction: Instruction,
                      timings: dict, extra: dict | None = None) -> ImageEditResult:
         """`_result` with the instruction, how it was made, and the scheduler's settings in the record."""
@@ -203,21 +221,17 @@ class KontextEditor(InstructionEditor):
              num_inference_steps: int | None = None, guidance_scale: float | None = None) -> ImageEditResult:
         """Edit `image` toward `target` (as an instruction: derived, or `instruction_text` as given)."""
         params = with_options(self.settings, num_inference_steps=num_inference_steps, guidance_scale=guidance_scale)
-        source, target, work = self._prepare(image, target)
-        timings: dict[str, float] = {}
-        with timed(timings, "instruction"):
-            instruction = self.instruction_for(source, target, instruction_text)
-        with timed(timings, "edit"):
-            with self._out_of_memory():
-                edited = self.pipe(
-                    image=work, prompt=instruction.text, height=work.height, width=work.width,
-                    max_area=params.max_area, _auto_resize=params.auto_resize,
-                    num_inference_steps=params.num_inference_steps, guidance_scale=params.guidance_scale,
-                    true_cfg_scale=params.true_cfg_scale, negative_prompt=params.negative_prompt,
-                    max_sequence_length=params.max_sequence_length, generator=self._generator(seed), output_type="pil",
-                ).images[0]
-        return self._edit_result(source, target, edited, seed, parameters=asdict(params), instruction=instruction,
-                                 timings=timings)
+
+        def run(work, prompt, generator):
+            return self.pipe(
+                image=work, prompt=prompt, height=work.height, width=work.width, max_area=params.max_area,
+                _auto_resize=params.auto_resize, num_inference_steps=params.num_inference_steps,
+                guidance_scale=params.guidance_scale, true_cfg_scale=params.true_cfg_scale,
+                negative_prompt=params.negative_prompt, max_sequence_length=params.max_sequence_length,
+                generator=generator, output_type="pil",
+            ).images[0], None
+
+        return self._instructed_edit(image, target, seed, instruction_text, params, run)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,18 +288,12 @@ class QwenImageEditEditor(InstructionEditor):
              num_inference_steps: int | None = None, true_cfg_scale: float | None = None) -> ImageEditResult:
         """Edit `image` toward `target` (as an instruction: derived, or `instruction_text` as given)."""
         params = with_options(self.settings, num_inference_steps=num_inference_steps, true_cfg_scale=true_cfg_scale)
-        source, target, work = self._prepare(image, target)
-        timings: dict[str, float] = {}
-        with timed(timings, "instruction"):
-            instruction = self.instruction_for(source, target, instruction_text)
-        with timed(timings, "edit"):
-            with self._out_of_memory():
-                edited = self.pipe(
-                    image=work, prompt=instruction.text, negative_prompt=params.negative_prompt,
-                    true_cfg_scale=params.true_cfg_scale, height=work.height, width=work.width,
-                    num_inference_steps=params.num_inference_steps, max_sequence_length=params.max_sequence_length,
-                    generator=self._generator(seed), output_type="pil",
-                ).images[0]
-        return self._edit_result(source, target, edited, seed, parameters=asdict(params), instruction=instruction,
-                                 timings=timings)
 
+        def run(work, prompt, generator):
+            return self.pipe(
+                image=work, prompt=prompt, negative_prompt=params.negative_prompt, true_cfg_scale=params.true_cfg_scale,
+                height=work.height, width=work.width, num_inference_steps=params.num_inference_steps,
+                max_sequence_length=params.max_sequence_length, generator=generator, output_type="pil",
+            ).images[0], None
+
+        return self._instructed_edit(image, target, seed, instruction_text, params, run)

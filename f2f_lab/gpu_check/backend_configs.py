@@ -38,7 +38,7 @@ import json
 from typing import Any, Callable
 
 from ..random_weights import COGVIDEOX_5B_I2V_VAE, T5_V1_1_XXL_ENCODER
-from .full_size import QWEN2_5_VL_7B
+from .full_size import QWEN2_5_VL_7B, materialise
 
 # -- CogVideoX1.5-5B-I2V (THUDM/CogVideoX1.5-5B-I2V) -------------------------------------------
 # scripts/convert_cogvideox_to_diffusers.py, get_transformer_init_kwargs("1.5") (patch 2, patch_size_t 2,
@@ -400,23 +400,6 @@ def check_parameter_counts(key: str, modules: dict[str, Any] | None = None) -> d
     return report
 
 
-def _materialise(module, *, device: str, generator, std: float = 0.02):
-    """`full_size.materialise` without its final cast: storage on `device` in each tensor's own dtype
-    (set on the meta device), parameters drawn N(0, std) there, buffers kept, tied weights re-tied."""
-    import torch
-
-    buffers = {name: buffer.detach().clone() for name, buffer in module.named_buffers()}
-    module.to_empty(device=device)
-    with torch.no_grad():
-        for parameter in module.parameters():
-            parameter.normal_(0.0, std, generator=generator)
-        for name, buffer in module.named_buffers():
-            buffer.copy_(buffers[name])
-    if hasattr(module, "tie_weights"):
-        module.tie_weights()  # to_empty gives tied parameters separate storage
-    return module.eval()
-
-
 def _tiny_components(key: str, skip) -> dict[str, Any]:
     """The stand-in's non-weighted components (tokenizers, scheduler, guider), loaded from its folder."""
     from ..tiny_backends import TINY_BACKENDS
@@ -446,7 +429,7 @@ def random_backend_pipeline(key: str, device: str = "cuda", dtype=None, seed: in
 
     dtype = dtype or torch.bfloat16
     generator = torch.Generator(device=device).manual_seed(seed)
-    modules = {name: _materialise(module, device=device, generator=generator)
+    modules = {name: materialise(module, device=device, generator=generator)
                for name, module in meta_backend_modules(key, dtype, configs=configs).items()}
     processors = {name: getattr(transformers, class_name)(**config)
                   for name, (class_name, config) in PROCESSORS.get(key, {}).items()}

@@ -133,8 +133,11 @@ def parameter_counts(family: str) -> dict[str, int]:
     return {name: sum(p.numel() for p in module.parameters()) for name, module in meta_modules(family).items()}
 
 
-def materialise(module, *, device: str, dtype, generator, std: float = 0.02):
-    """Give a meta module storage on `device` in `dtype`, parameters drawn N(0, std) there; buffers kept."""
+def materialise(module, *, device: str, dtype=None, generator, std: float = 0.02):
+    """Give a meta module storage on `device` in `dtype`, parameters drawn N(0, std) there; buffers kept.
+
+    dtype None keeps each tensor's own dtype as set on the meta device (mixed-precision modules).
+    """
     import torch
 
     buffers = {name: buffer.detach().clone() for name, buffer in module.named_buffers()}
@@ -146,7 +149,7 @@ def materialise(module, *, device: str, dtype, generator, std: float = 0.02):
             buffer.copy_(buffers[name])
     if hasattr(module, "tie_weights"):
         module.tie_weights()  # to_empty gives tied parameters separate storage
-    return module.to(dtype).eval()
+    return (module if dtype is None else module.to(dtype)).eval()
 
 
 def _random_modules(family: str, device: str, dtype, seed: int) -> dict[str, Any]:

@@ -119,10 +119,10 @@ def _draw(modules: dict[str, Any], device: str, seed: int) -> dict[str, Any]:
     """Meta modules (already cast as loaded) given storage on `device`, parameters drawn N(0, 0.02) there."""
     import torch
 
-    from .backend_configs import _materialise
+    from .full_size import materialise
 
     generator = torch.Generator(device=device).manual_seed(seed)
-    return {name: _materialise(module, device=device, generator=generator) for name, module in modules.items()}
+    return {name: materialise(module, device=device, generator=generator) for name, module in modules.items()}
 
 
 def _tiny_part(folder, name: str):

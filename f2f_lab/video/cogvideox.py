@@ -99,10 +99,9 @@ class CogVideoXGenerator(VideoGenerator):
         arguments = super().pipeline_arguments(image, prompt, **numbers)
         if self.backend.fixed_size and image.size != self.canvas:
             raise ValueError(f"image is {image.size}; this model generates on a {self.canvas} canvas")
-        embedding, warning = positional_embedding_of(arguments["num_frames"], self.pipe.transformer.config)
+        _, warning = positional_embedding_of(arguments["num_frames"], self.pipe.transformer.config)
         if warning:
             warnings.warn(warning, UserWarning, stacklevel=3)
-        self._embedding = embedding
         return {
             **arguments,
             "max_sequence_length": self.pipe.transformer.config.max_text_seq_length,
@@ -110,5 +109,6 @@ class CogVideoXGenerator(VideoGenerator):
         }
 
     def run_record(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        return {"use_dynamic_cfg": False, "positional_embedding": self._embedding,
+        embedding, _ = positional_embedding_of(arguments["num_frames"], self.pipe.transformer.config)
+        return {"use_dynamic_cfg": False, "positional_embedding": embedding,
                 "max_sequence_length": arguments["max_sequence_length"]}
