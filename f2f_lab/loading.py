@@ -41,6 +41,31 @@ def default_dtype(device: str, *, gpu_dtype=None):
     return torch.float32
 
 
+# Stand-ins: small random-weight copies of real models, built on first use, under a model id
+# of their own ("tiny"). An add-on registers its builders here (f2f_lab.stand_ins does for
+# "tiny"); the core only asks `model_source`, so it never names an add-on.
+STAND_INS: dict[str, dict[str, Callable[..., object]]] = {}
+
+
+def register_stand_ins(model_id: str, builders: dict[str, Callable[..., object]]) -> None:
+    """Register builders of stand-in folders: `model_id` -> {what it stands in for: build(**context) -> folder}."""
+    STAND_INS.setdefault(model_id, {}).update(builders)
+
+
+def model_source(model_id: str, what: str, **context) -> str:
+    """What `from_pretrained` loads for `model_id`: a registered stand-in's folder (built once), or the id itself.
+
+    `what` names the model a stand-in replaces ("video:cogvideox", "clip", "flux", ...);
+    `context` is what its builder needs (a canvas size, ...).
+    """
+    builders = STAND_INS.get(model_id)
+    if builders is None:
+        return model_id
+    if what not in builders:
+        raise F2FError(f"There is no '{model_id}' stand-in for {what}.")
+    return str(builders[what](**context))
+
+
 def load_pipeline(
     pipeline_class,
     model_id: str,
