@@ -24,24 +24,12 @@ from typing import Any
 from PIL import Image
 
 from .errors import F2FError
+from .paper import B1_INSTRUCTION, PAPER_ICL_COUNT  # noqa: F401  (the paper's text lives in paper.py)
 from .resources import data_path
 
 DATA = data_path()
-PAPER_ICL_COUNT = 9  # in-context examples in the paper's caption requests (appendix B.1)
 ICL_EXAMPLES = data_path("icl_examples.json")
 
-# The paper's instruction for temporal editing captions, verbatim (appendix B.1, arXiv
-# 2411.16819); CAPTION is replaced by the target caption.
-B1_INSTRUCTION = (
-    "Write a one-sentence description of a short video that begins with the provided image and smoothly "
-    "transitions into a scene of a “CAPTION”, highlighting how elements in the image undergo changes or "
-    "movement over time. Keep the description simple, concise and short, focusing only on essential changes and "
-    "actions without altering unnecessary details. Avoid mentioning elements that do not contribute to the main "
-    "change needed, and focus the description on the main transitions. Do not add objects that are not in the "
-    "original image or described in the final scene. The camera should remain static unless movement is "
-    "absolutely necessary. Ensure all transitions happen within a few second duration without mentioning the "
-    "length or using the word “video”."
-)
 
 
 @dataclass

@@ -22,18 +22,8 @@ from typing import Any, Sequence
 from PIL import Image
 
 from .errors import F2FError
+from .paper import C1_INSTRUCTION  # noqa: F401  (the paper's text lives in paper.py)
 
-# The paper's frame-selection instruction, verbatim (appendix C.1, arXiv 2411.16819);
-# CAPTION is replaced by the target caption.
-C1_INSTRUCTION = (
-    "The image displays the source photo at the top, with a collage of 12 edited versions beneath it. The target "
-    "edit image caption was: “CAPTION”. Your task is to choose the image from 1 to 12 that best follows this edit "
-    "fully and naturally. If none of the images follows the edit, select image 0. If multiple images follow the "
-    "edit equally, prioritize the one with the lowest number possible. Avoid selecting images that appear to "
-    "follow the edit but are not edits of the original image. Additionally, avoid images where camera motion, "
-    "zoom, or image quality differs significantly, or where the content does not appear stable relative to the "
-    "original source. Respond with: “The selected edit is:x” where x is the number of your chosen edit."
-)
 
 
 @dataclass

@@ -323,8 +323,7 @@ def _qwen_tiny_bpe(vocab_size: int = 1024) -> tuple[dict[str, int], list[tuple[s
     VLM instructions, so that the tiny model's prompts stay short; all 256 bytes are in it, so any text tokenizes."""
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
-    from .captions import B1_INSTRUCTION
-    from .selection import C1_INSTRUCTION
+    from .paper import B1_INSTRUCTION, C1_INSTRUCTION
 
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

@@ -28,6 +28,7 @@ from PIL import Image
 
 from ..errors import F2FError
 from ..imaging import load_image, save_image
+from ..paper import PAPER_PROMPTS, SetPrompt  # noqa: F401  (re-exported: manifold.sets.SetPrompt)
 from ..records import library_versions, revision_of, write_json_atomic
 
 SETS_FILE = "sets.json"
@@ -37,28 +38,6 @@ NOISE_LABEL = "Random noise"
 NOISE_COLOUR = "#7f7f7f"
 
 
-@dataclass(frozen=True)
-class SetPrompt:
-    """One image set: folder name, label in plots and tables, the text-to-image prompt, its colour."""
-
-    key: str
-    label: str
-    prompt: str
-    colour: str
-
-
-# The paper's three prompts (Sec. 4), verbatim, and the cluster colours of its Figure 2
-# (green AI, purple AI + Heart Hands, red Heart Hands).
-PAPER_PROMPTS: tuple[SetPrompt, ...] = (
-    SetPrompt("ai", "AI", "Full-body portrait of a happy person wearing a shirt with the word 'AI' on it", "#2ca02c"),
-    SetPrompt(
-        "ai_heart", "AI + Heart Hands",
-        "Full-body portrait of a happy person wearing a shirt with the word 'AI' on it and making a heart shape "
-        "with their hands",
-        "#8e44ad",
-    ),
-    SetPrompt("heart", "Heart Hands", "Full-body portrait of a happy person making a heart shape with their hands", "#d62728"),
-)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from PIL import Image
 
 from ..errors import F2FError
 from ..imaging import ImageInput, image_hash, load_image, save_image
+from ..paper import PAPER_CAPTION, PAPER_TARGET  # noqa: F401  (re-exported)
 from ..presets import TINY_NOTICE, Preset, get_preset
 from ..records import write_json_atomic, write_text_atomic
 from .features import embed
@@ -28,10 +29,6 @@ from .plot import plot_manifold, save_figure
 from .projection import ManifoldProjection, stack_features
 from .sets import NOISE_LABEL, ImageSets, noise_images
 
-# The paper's edit for Figure 2 (Sec. 4), verbatim: the target caption and the temporal
-# editing caption that drove the video.
-PAPER_TARGET = "A happy person making a heart shape with their hands"
-PAPER_CAPTION = "A happy person very slowly raising their hands to form a heart shape"
 SINGLE_STEP_METHOD = "ledits"  # LEDITS++, the paper's single-step comparison in Figure 2
 
 
