@@ -73,20 +73,26 @@ def load_pipeline(
     description: str,
     torch_dtype=None,
     revision: str | None = None,
+    stand_in: str | None = None,
+    stand_in_context: dict | None = None,
     tiny_folder: Callable[[], object] | None = None,
     scheduler: tuple | None = None,
     **components,
 ):
-    """`pipeline_class.from_pretrained(model_id)`, or the tiny folder for "tiny"; F2FError if it cannot load.
+    """`pipeline_class.from_pretrained(model_id)`, or a registered stand-in's folder; F2FError if it cannot load.
 
     Args:
         description: what the model is for, in the error message ("the video model").
-        tiny_folder: builds (once, cached) the tiny random-weight folder used for "tiny".
+        stand_in: what a stand-in model id ("tiny") replaces here, as registered (`model_source`);
+            `stand_in_context` is what its builder needs.
+        tiny_folder: (being replaced by `stand_in`) builds the tiny folder used for "tiny".
         scheduler: (scheduler class, config overrides) to load in place of the model's own.
         components: other components handed to `from_pretrained` as they are.
     The pipeline stays on the CPU; `place_pipeline` puts it on a device.
     """
-    if model_id == "tiny":
+    if stand_in is not None:
+        source = model_source(model_id, stand_in, **(stand_in_context or {}))
+    elif model_id == "tiny":
         if tiny_folder is None:
             raise F2FError(f"There is no tiny stand-in for {description}.")
         source = str(tiny_folder())
