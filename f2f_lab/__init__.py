@@ -6,6 +6,9 @@ from .pipeline import Frame2Frame  # noqa: E402
 from .presets import PRESETS, Preset, get_preset  # noqa: E402
 from .results import EditResult  # noqa: E402
 
+# Add-ons register themselves into the core's registries (presets, video models, selectors).
+from . import toy  # noqa: E402,F401  (the toy world: the "toy" preset, video model and selector)
+
 
 def show(result, **kwargs):
     """Show an edit as an ipywidgets frame-strip player (in a notebook)."""

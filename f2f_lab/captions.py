@@ -26,6 +26,7 @@ from PIL import Image
 from .errors import F2FError
 from .paper import B1_INSTRUCTION, PAPER_ICL_COUNT  # noqa: F401  (the paper's text lives in paper.py)
 from .resources import data_path
+from .vlm import VLMClient, VLMError, assistant_turn, user_turn
 
 DATA = data_path()
 ICL_EXAMPLES = data_path("icl_examples.json")
@@ -175,8 +176,6 @@ class _VLMCaptionerBase:
     """What the VLM captioners share: the client (given, or built from its options) and how the source image travels."""
 
     def __init__(self, client=None, *, image_max_side: int = 768, image_format: str = "JPEG", **client_options):
-        from .vlm import VLMClient
-
         self.client = client if client is not None else VLMClient(**client_options)
         self.image_max_side = image_max_side
         self.image_format = image_format
@@ -232,8 +231,6 @@ class VLMCaptioner(_VLMCaptionerBase):
 
     def messages(self, image: Image.Image, target: str) -> list[dict[str, Any]]:
         """The chat sent to the VLM: the in-context turns, then the request for `target`."""
-        from .vlm import assistant_turn, user_turn
-
         options = self.image_options()
         messages = []
         for example, example_image in zip(self.examples, self.example_images):
@@ -244,8 +241,6 @@ class VLMCaptioner(_VLMCaptionerBase):
         return messages
 
     def __call__(self, image: Image.Image, target: str) -> Caption:
-        from .vlm import VLMError
-
         target = check_caption(target)
         reply = self.client.chat(self.messages(image, target))
         text = clean_caption(reply.text)
@@ -358,13 +353,9 @@ class CoTCaptioner(_VLMCaptionerBase):
 
     def messages(self, image: Image.Image, target: str) -> list[dict[str, Any]]:
         """The chat sent to the VLM: the chain-of-thought request for `target` with the source image."""
-        from .vlm import user_turn
-
         return [user_turn(cot_instruction(target), [image], **self.image_options())]
 
     def __call__(self, image: Image.Image, target: str) -> Caption:
-        from .vlm import assistant_turn, user_turn
-
         target = check_caption(target)
         messages = self.messages(image, target)
         record: dict[str, Any] = {"vlm": self.client.describe(), "instruction": COT_INSTRUCTION_LABEL,

@@ -120,7 +120,7 @@ class VLMInstructor:
     """Instructions written by a VLM that sees the source image and the target caption.
 
     Args:
-        client: a VLM client (`vlm.VLMClient`, `vlm_local.LocalVLM`, or anything with `chat`
+        client: a VLM client (`vlm.VLMClient`, `vlm.LocalVLM`, or anything with `chat`
             and `describe`).
         fallback: the instructor used when the answer is unusable (default: the template).
         image_max_side, image_format: how the source image is sent (as the captioner sends it).

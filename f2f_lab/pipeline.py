@@ -22,7 +22,7 @@ from .refine import SHARPNESS_MEASURE, check_refine, refine_frame, sharpest_late
 from .records import library_versions
 from .results import EditResult
 from .selection import clip_options, make_selector, tile_frames
-from .video import get_backend, video_model_class
+from .video import get_backend, has_own_frames, video_model_class
 
 
 class Frame2Frame:
@@ -64,7 +64,7 @@ class Frame2Frame:
                 or stage objects to use as they are (the preset keeps its names for them).
             device, torch_dtype: where and in what precision the models run (default: cuda and
                 bfloat16 when a GPU is visible, else cpu and float32).
-            vlm: a VLM client (`vlm.VLMClient`, `vlm_local.LocalVLM` or anything with `chat` and
+            vlm: a VLM client (`vlm.VLMClient`, `vlm.LocalVLM` or anything with `chat` and
                 `describe`) shared by both VLM stages; None builds one with `vlm.make_vlm_client`
                 from the preset's `vlm_backend` and `vlm_model` and `vlm_options` (openai: base_url,
                 api_key, timeout, max_retries, temperature, max_tokens; local: placement,
@@ -80,7 +80,7 @@ class Frame2Frame:
         """
         names = {k: v for k, v in (("captioner", captioner), ("selector", selector)) if isinstance(v, str)}
         preset = get_preset(preset).with_options(**names, **overrides)
-        if preset.video_model != "toy":
+        if not has_own_frames(preset.video_model):
             get_backend(preset.video_backend).check_num_frames(preset.num_frames)
         preset.levers.check()
         check_refine(preset.refine)

@@ -7,14 +7,14 @@ the model's own scheduler as diffusers loads it (CogVideoXDDIMScheduler, v-predi
 `use_dynamic_cfg` left at diffusers' default (off), as on the model card.
 
 `open` is `paper` with an open-weights VLM running in this process for both VLM steps
-(Qwen/Qwen2.5-VL-7B-Instruct through transformers, `vlm_local`): real edits on a GPU with no
+(Qwen/Qwen2.5-VL-7B-Instruct through transformers, `vlm.local`): real edits on a GPU with no
 API key and no server; one 80 GB GPU, or a 24 GB one with offload ("open:offload=true").
 
 `tiny` runs the same classes with small random weights on a CPU in seconds. Its outputs
 are noise: it proves the plumbing, never the quality.
 
-`toy` edits images of the toy world (`f2f_lab.toy`) with its learned toy video model and a
-selector that fits the renderer's factors: real edits, at 32 px, on any CPU.
+Add-ons register presets of their own (`register_preset`): the toy world's `toy` edits its
+images with its learned toy video model and a selector that fits the renderer's factors.
 
 Speed and memory presets (docs/PERFORMANCE.md); their settings are `Preset.levers`:
 - `fast`: the paper's outputs (same frames, steps, guidance) with exact levers only: fused
@@ -35,88 +35,16 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .errors import F2FError
+from .video import has_own_frames
+from .video.backends import BACKENDS, get_backend
+from .video.levers import ATTENTION_BACKENDS, CACHES, LEVER_FIELDS, OFFLOAD_MODES, Levers  # noqa: F401  (re-exported)
+from .vlm import BACKENDS as VLM_BACKENDS  # noqa: F401  (re-exported)
 
 TINY_NOTICE = (
     "TINY PRESET: the models have small random weights, so the video and the edit are noise. "
     "This run proves the plumbing only; use --preset paper on a GPU for real edits."
 )
 
-# PyTorch SDPA kernels in the order they are tried; later ones catch shapes the first refuses.
-ATTENTION_BACKENDS = {
-    "cudnn": ("CUDNN_ATTENTION", "FLASH_ATTENTION", "EFFICIENT_ATTENTION", "MATH"),
-    "flash": ("FLASH_ATTENTION", "EFFICIENT_ATTENTION", "MATH"),
-    "efficient": ("EFFICIENT_ATTENTION", "MATH"),
-    "math": ("MATH",),
-}
-CACHES = ("faster", "pab", "first_block")
-OFFLOAD_MODES = ("model", "sequential", "group")
-VLM_BACKENDS = ("openai", "local")  # `vlm.make_vlm_client`: `vlm.VLMClient` (OpenAI protocol), `vlm_local.LocalVLM`
-
-
-@dataclass(frozen=True)
-class Levers:
-    """How the video model runs, not what it computes (the caches excepted).
-
-    All off is plain diffusers, which is what the paper preset runs. Exact levers change the
-    order of floating-point operations at most; approximate ones (caches) change the video.
-
-    Args:
-        fuse_qkv: one fused query/key/value matmul per attention (exact).
-        attention_backend: SDPA kernel order, a key of `ATTENTION_BACKENDS` (near-exact);
-            None leaves the choice to PyTorch.
-        compile_transformer: `torch.compile` each transformer block (regional compilation:
-            the 42 identical blocks share one compiled graph; near-exact).
-        cudnn_benchmark: let cuDNN time its convolution kernels once and keep the fastest
-            (the VAE's 3D convolutions; near-exact; sets a process-wide torch flag).
-        cache: an approximate diffusers cache hook, one of `CACHES` (see `video.cache_config`).
-        offload: keep models on the CPU and move them to the GPU when they run.
-        offload_mode: "model" (whole models), "sequential" (layer by layer, least memory,
-            slowest) or "group" (leaf modules streamed on a side CUDA stream).
-        vae_tiling, vae_slicing: decode in spatial tiles / one video at a time (less memory).
-    """
-
-    fuse_qkv: bool = False
-    attention_backend: str | None = None
-    compile_transformer: bool = False
-    cudnn_benchmark: bool = False
-    cache: str | None = None
-    offload: bool = False
-    offload_mode: str = "model"
-    vae_tiling: bool = False
-    vae_slicing: bool = False
-
-    def active(self) -> dict[str, Any]:
-        """The levers that differ from plain diffusers, for run records."""
-        plain = Levers()
-        return {k: v for k, v in asdict(self).items() if v != getattr(plain, k)}
-
-    def check(self) -> None:
-        """F2FError for an unknown choice or a combination that cannot run."""
-        if self.attention_backend is not None and self.attention_backend not in ATTENTION_BACKENDS:
-            raise F2FError(f"Unknown attention backend '{self.attention_backend}'. Choose one of: {', '.join(ATTENTION_BACKENDS)}.")
-        if self.cache is not None and self.cache not in CACHES:
-            raise F2FError(f"Unknown cache '{self.cache}'. Choose one of: {', '.join(CACHES)}.")
-        if self.offload_mode not in OFFLOAD_MODES:
-            raise F2FError(f"Unknown offload mode '{self.offload_mode}'. Choose one of: {', '.join(OFFLOAD_MODES)}.")
-        # Sequential and group offload move weights inside every layer's forward, in hooks
-        # that torch.compile must not trace (diffusers disables the compiler there), so a
-        # fullgraph-compiled block fails on its first call. Model offload moves whole models.
-        # The caches decide in Python from tensor values each step (First Block Cache in a
-        # compiler-disabled function, PAB and FasterCache by comparing timesteps), which a
-        # fullgraph-compiled block cannot trace.
-        if self.cache is not None and self.compile_transformer:
-            raise F2FError(
-                f"The '{self.cache}' cache decides from the data in every step and cannot run inside a compiled "
-                "transformer; turn off compile_transformer or the cache."
-            )
-        if self.offload and self.offload_mode != "model" and self.compile_transformer:
-            raise F2FError(
-                f"{self.offload_mode.capitalize()} offload moves weights inside each layer and cannot run a compiled "
-                "transformer; turn off compile_transformer, or use offload_mode='model' (whole-model offload compiles)."
-            )
-
-
-LEVER_FIELDS = tuple(f.name for f in fields(Levers))
 
 
 @dataclass(frozen=True)
@@ -129,7 +57,7 @@ class Preset:
 
     name: str
     video_backend: str = "cogvideox"  # a key of `video.BACKENDS`: which image-to-video model walks the path
-    video_model: str = "THUDM/CogVideoX-5b-I2V"  # its hub id, a local folder, "tiny" or "toy"
+    video_model: str = "THUDM/CogVideoX-5b-I2V"  # its hub id, a local folder, or a registered id ("tiny", "toy")
     canvas: tuple[int, int] = (720, 480)  # (width, height) generated; for geometry "aspect" its area is the budget
     geometry: str = "letterbox"  # "letterbox": fit on black, crop back (the paper); "aspect": the source's shape
     num_frames: int = 49
@@ -146,7 +74,7 @@ class Preset:
     captioner: str = "vlm"
     selector: str = "vlm"
     vlm_model: str = "gpt-4o"
-    vlm_backend: str = "openai"  # "openai": `vlm.VLMClient` (GPT-4o, any compatible server); "local": `vlm_local.LocalVLM`
+    vlm_backend: str = "openai"  # "openai": `vlm.VLMClient` (GPT-4o, any compatible server); "local": `vlm.LocalVLM`
     clip_model: str = "ViT-B-32"
     clip_pretrained: str | None = "openai"
     levers: Levers = field(default_factory=Levers)
@@ -195,13 +123,6 @@ PRESETS: dict[str, Preset] = {
     # The paper's video settings and instructions, with an open VLM in this process for both
     # steps (no key, no server): Qwen2.5-VL-7B-Instruct, moved to the GPU only while it answers.
     "open": Preset(name="open", vlm_backend="local", vlm_model="Qwen/Qwen2.5-VL-7B-Instruct"),
-    # The toy world's learned models (f2f_lab.toy): 32 px, 9 frames, CLIP-free selection by the
-    # renderer's exact factor fit. Real edits of toy images, on any CPU in seconds.
-    "toy": Preset(
-        name="toy", video_model="toy", canvas=(32, 32), num_frames=9, num_inference_steps=20, guidance_scale=1.0,
-        fps=4, output_size=32, num_tiles=8, captioner="template", selector="toy", clip_model="tiny",
-        clip_pretrained=None,
-    ),
     "fast": Preset(
         name="fast",
         levers=Levers(fuse_qkv=True, attention_backend="cudnn", compile_transformer=True, cudnn_benchmark=True),
@@ -220,11 +141,6 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-# Backend data imports nothing of ours but errors; it is imported here, after `Levers` exists,
-# because importing the `video` package loads modules that import `Levers` from this one.
-from .video.backends import BACKENDS, get_backend  # noqa: E402
-
-
 def with_video_backend(preset: Preset, key: str, *, name: str | None = None) -> Preset:
     """`preset` with another image-to-video model, at that model's card defaults.
 
@@ -234,8 +150,9 @@ def with_video_backend(preset: Preset, key: str, *, name: str | None = None) -> 
     backend's tiny stand-in at its tiny size and frame count, keeping its few steps.
     """
     backend = get_backend(key)
-    if preset.video_model == "toy":
-        raise F2FError("The toy preset has its own toy video model; choose --video-model with another preset.")
+    if has_own_frames(preset.video_model):
+        raise F2FError(f"The {preset.name} preset has its own video model ('{preset.video_model}'); "
+                       "choose --video-model with another preset.")
     name = name or _spec_with(preset.name, "video_backend", key)
     common = dict(name=name, video_backend=key, geometry=backend.geometry, guidance_scale_2=backend.guidance_scale_2)
     if preset.is_tiny:
@@ -269,6 +186,14 @@ PRESETS["tiny-ifedit"] = replace(
     with_video_backend(PRESETS["tiny"], "wan2.2-a14b", name="tiny-ifedit"), num_frames=17, captioner="cot",
     selector="last", vlm_backend="local", vlm_model="tiny", latent_dropout=3, latent_dropout_at=0.9, refine="sharpest",
 )
+
+
+def register_preset(preset: Preset) -> Preset:
+    """Add a preset of an add-on to `PRESETS` (its name must be new), so every `--preset` takes it."""
+    if preset.name in PRESETS and PRESETS[preset.name] != preset:
+        raise F2FError(f"A different preset named '{preset.name}' is already registered.")
+    PRESETS[preset.name] = preset
+    return preset
 
 
 def parse_value(raw: str) -> Any:

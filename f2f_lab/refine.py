@@ -33,7 +33,7 @@ STILL_PROMPT = ("A perfectly still video with enhanced clarity, sharp focus and 
 # at least 4 frames, which is what the last latent of a stride-4 video VAE (Wan, CogVideoX) decodes to.
 LATE_FRACTION = 0.25
 MIN_LATE_FRAMES = 4
-FALLBACK_NUM_FRAMES = 9  # a generator without backend data (the toy model makes 9 frames)
+FALLBACK_NUM_FRAMES = 9  # a registered generator without backend data: its own smallest video
 
 
 def check_refine(mode: str | None) -> None:

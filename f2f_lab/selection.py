@@ -23,6 +23,7 @@ from PIL import Image
 
 from .errors import F2FError
 from .paper import C1_INSTRUCTION  # noqa: F401  (the paper's text lives in paper.py)
+from .vlm import VLMClient, VLMError, assistant_turn, user_turn
 
 
 
@@ -168,8 +169,6 @@ class VLMSelector:
         image_format: str = "JPEG",
         **client_options,
     ):
-        from .vlm import VLMClient
-
         if isinstance(fallback, str) and fallback not in ("clip", "last"):
             raise F2FError(f"Unknown fallback selector '{fallback}'; use \"clip\" or \"last\".")
         self.client = client if client is not None else VLMClient(**client_options)
@@ -190,8 +189,6 @@ class VLMSelector:
 
     def __call__(self, source: Image.Image, frames: Sequence[Image.Image], target: str, *,
                  tiles: Sequence[int] | None = None) -> Selection:
-        from .vlm import VLMError, assistant_turn, user_turn
-
         indices = list(tiles or tile_frames(len(frames)))
         n = len(indices)
         record: dict[str, Any] = {"vlm": self.client.describe(), "tiles": indices, "answers": [], "calls": [], "retried": False}
@@ -356,16 +353,37 @@ class ClipSelector:
         return Selection(index=index, selector=self.name, tile=tile, record=record)
 
 
-SELECTORS = ("vlm", "clip", "last", "toy")
-
-
 def clip_options(preset, device: str | None = None) -> dict[str, Any]:
     """The `ClipSelector` options of a preset (its CLIP model), on `device`."""
     return {"model_name": preset.clip_model, "pretrained": preset.clip_pretrained, "device": device}
 
 
+def _vlm_selector(*, client=None, clip=None, **options):
+    return VLMSelector(client, clip_options=clip, **options)
+
+
+def _clip_selector(*, client=None, clip=None, **options):
+    return ClipSelector(**{**(clip or {}), **options}).load()
+
+
+def _last_frame_selector(*, client=None, clip=None, **options):
+    if options:
+        raise F2FError(f"The last-frame selector takes no options; got {', '.join(sorted(options))}.")
+    return LastFrameSelector()
+
+
+# Selectors by name: factory(client=, clip=, **options). Add-ons register theirs
+# (`register_selector`; the toy world's exact factor fit registers "toy").
+SELECTORS: dict[str, Any] = {"vlm": _vlm_selector, "clip": _clip_selector, "last": _last_frame_selector}
+
+
+def register_selector(name: str, factory) -> None:
+    """Make `make_selector(name, ...)` call `factory(client=..., clip=..., **options)`."""
+    SELECTORS[name] = factory
+
+
 def make_selector(name: str, *, client=None, clip: dict[str, Any] | None = None, **options):
-    """Build a selector by name: "vlm" (C.1), "clip" (no VLM), "last", or "toy" (the toy world's exact factor fit).
+    """Build a selector by name: "vlm" (C.1), "clip" (no VLM), "last", or a registered one.
 
     client: the VLM client of a "vlm" selector (shared with the captioner); without one,
     `options` may carry the client's settings too (model, base_url, api_key, ...).
@@ -374,16 +392,6 @@ def make_selector(name: str, *, client=None, clip: dict[str, Any] | None = None,
     for "vlm"; margin, source_floor, encoder for "clip").
     A "clip" selector loads CLIP here, so a missing model fails before the video model loads.
     """
-    if name == "vlm":
-        return VLMSelector(client, clip_options=clip, **options)
-    if name == "clip":
-        return ClipSelector(**{**(clip or {}), **options}).load()
-    if name == "toy":  # the toy world's exact factor fit (f2f_lab.toy.selection); no CLIP, no VLM
-        from .toy.selection import ToyFactorSelector
-
-        return ToyFactorSelector(**options)
-    if name == "last":
-        if options:
-            raise F2FError(f"The last-frame selector takes no options; got {', '.join(sorted(options))}.")
-        return LastFrameSelector()
-    raise F2FError(f"Unknown selector '{name}'. Choose one of: {', '.join(SELECTORS)}.")
+    if name not in SELECTORS:
+        raise F2FError(f"Unknown selector '{name}'. Choose one of: {', '.join(SELECTORS)}.")
+    return SELECTORS[name](client=client, clip=clip, **options)

@@ -19,7 +19,7 @@ from f2f_lab.captions import b1_instruction, load_icl_examples
 from f2f_lab.errors import F2FError
 from f2f_lab.selection import VLMSelector, c1_instruction
 from f2f_lab.vlm import NO_VLM_MESSAGE, VLMError, make_vlm_client
-from f2f_lab.vlm_local import DEFAULT_LOCAL_MODEL, LocalVLM, local_model_id
+from f2f_lab.vlm.local import DEFAULT_LOCAL_MODEL, LocalVLM, local_model_id
 from openai_server import openai_server
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: the big models run on one thread here

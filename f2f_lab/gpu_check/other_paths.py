@@ -5,7 +5,7 @@
   each editor's own `load_pipe`, the path real weights take), FlowEdit (FLUX.1-dev's).
 - FLUX set generation for the manifold study (`manifold.sets.generate_sets`) at 1024 px.
 - The metrics (`metrics.Scorer`: LPIPS, CLIP-I, CLIP score) on a batch of 16 edits.
-- The local VLM of the `open` preset (`vlm_local.LocalVLM`, Qwen2.5-VL-7B-Instruct): one B.1
+- The local VLM of the `open` preset (`vlm.LocalVLM`, Qwen2.5-VL-7B-Instruct): one B.1
   caption request with the nine in-context images and one C.1 selection request over a
   12-tile collage, through the real captioner and selector, with its default GPU placement
   ("swap": on the CPU between requests).
@@ -239,7 +239,7 @@ def _vlm_local_run(check: Check) -> dict[str, Any]:
     from ..samples import sample_path
     from ..selection import VLMSelector
     from ..vlm import VLMError, make_vlm_client
-    from ..vlm_local import DEFAULT_LOCAL_MODEL, LocalVLM
+    from ..vlm import DEFAULT_LOCAL_MODEL, LocalVLM
 
     memory, stages = _measured(check.device), {}
     cuda = check.device.startswith("cuda")

@@ -27,12 +27,11 @@ from .sets import (
     load_sets,
     noise_images,
 )
+from .paths import SingleStepEdit, VideoPath
 from .study import (
     PAPER_CAPTION,
     PAPER_TARGET,
-    SingleStepEdit,
     StudyResult,
-    VideoPath,
     f2f_path,
     figure_subtitle,
     reference_features,

@@ -21,10 +21,12 @@ from PIL import Image
 from ..errors import F2FError
 from ..imaging import ImageInput, image_hash, load_image, save_image
 from ..paper import PAPER_CAPTION, PAPER_TARGET  # noqa: F401  (re-exported)
+from ..pipeline import Frame2Frame
 from ..presets import TINY_NOTICE, Preset, get_preset
 from ..records import write_json_atomic, write_text_atomic
 from .features import embed
 from .measures import PathMeasures, path_measures
+from .paths import SingleStepEdit, VideoPath
 from .plot import plot_manifold, save_figure
 from .projection import ManifoldProjection, stack_features
 from .sets import NOISE_LABEL, ImageSets, noise_images
@@ -34,32 +36,6 @@ SINGLE_STEP_METHOD = "ledits"  # LEDITS++, the paper's single-step comparison in
 
 def _key(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
-@dataclass
-class VideoPath:
-    """Every frame of a Frame2Frame video (frame 0 = the source) and the frame it selected."""
-
-    frames: list[Image.Image]
-    chosen: int
-    caption: str
-    target: str
-    record: dict[str, Any] = field(default_factory=dict)
-
-    def save(self, folder: str | Path) -> Path:
-        folder = Path(folder)
-        for t, frame in enumerate(self.frames):
-            save_image(frame, folder / f"frame_{t:03d}.png")
-        write_json_atomic(folder / "path.json", {"chosen": self.chosen, "caption": self.caption, "target": self.target,
-                                                 "frames": len(self.frames), "record": self.record})
-        return folder
-
-    @classmethod
-    def load(cls, folder: str | Path) -> "VideoPath":
-        folder = Path(folder)
-        meta = json.loads((folder / "path.json").read_text())
-        frames = [load_image(folder / f"frame_{t:03d}.png") for t in range(meta["frames"])]
-        return cls(frames, meta["chosen"], meta["caption"], meta["target"], meta.get("record", {}))
 
 
 def f2f_path(
@@ -94,21 +70,12 @@ def f2f_path(
         if (folder / "path.json").exists():
             return VideoPath.load(folder)
     if editor is None:
-        from ..pipeline import Frame2Frame
-
         editor = Frame2Frame.from_preset(preset, **editor_options)
     result = editor.edit(source, target, seed=seed, caption=caption)
     path = VideoPath(list(result.frames), result.index, result.caption, target, result.record)
     if folder is not None:
         path.save(folder)
     return path
-
-
-@dataclass
-class SingleStepEdit:
-    image: Image.Image
-    method: str
-    record: dict[str, Any] = field(default_factory=dict)
 
 
 def single_step_available(method: str = SINGLE_STEP_METHOD) -> bool:

@@ -58,7 +58,8 @@ __all__ = [
 
 # The learned toy models (issue 18, second step): a diffusers image-to-video model and an
 # SDEdit image model trained on toy videos and images, a CLIP-free selector, and the table.
-from .evaluate import TOY_PRESET, evaluate_edits, load_table, table_markdown
+from .evaluate import evaluate_edits, load_table, table_markdown
+from .registration import TOY_PRESET
 from .sdedit import ToySDEdit
 from .selection import ToyFactorSelector
 from .video_model import ToyVideoGenerator

@@ -33,11 +33,11 @@ from typing import Iterable
 
 import numpy as np
 
-from ..manifold.study import PAPER_TARGET
-from ..presets import PRESETS
+from ..paper import PAPER_TARGET
 from ..records import write_json_atomic
 from .fit import FactorFit
 from .paths import video_path
+from .registration import TOY_PRESET  # noqa: F401  (the preset `f2f edit --preset toy` runs)
 from .sets import SET_FACTORS, sample_set
 from .world import QUANTISATION_RMS, ToyFactors, render
 
@@ -46,8 +46,6 @@ COLOUR_TOLERANCE = 0.1
 SIZE = 32
 TABLE = Path(__file__).resolve().parent.parent / "data" / "toy" / "table.json"
 
-# The `toy` preset (the lead registers it in presets.PRESETS).
-TOY_PRESET = PRESETS["toy"]  # the preset `f2f edit --preset toy` runs
 
 
 def eval_source(seed: int) -> ToyFactors:

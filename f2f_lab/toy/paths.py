@@ -26,8 +26,8 @@ from PIL import Image
 
 from ..errors import F2FError
 from ..imaging import load_image
-from ..manifold.sets import PAPER_PROMPTS
-from ..manifold.study import PAPER_CAPTION, PAPER_TARGET, SingleStepEdit, VideoPath
+from ..manifold.paths import SingleStepEdit, VideoPath
+from ..paper import PAPER_CAPTION, PAPER_PROMPTS, PAPER_TARGET
 from .sets import SET_FACTORS, factors_of, sample_set
 from .world import SIZE, ToyFactors, render
 

@@ -23,10 +23,11 @@ from PIL import Image
 from ..errors import F2FError
 from ..imaging import load_image
 from ..manifold.measures import path_measures
+from ..manifold.paths import VideoPath
 from ..manifold.plot import plot_manifold, save_figure
 from ..manifold.projection import ManifoldProjection, stack_features
 from ..manifold.sets import NOISE_LABEL, ImageSets, noise_images
-from ..manifold.study import StudyResult, VideoPath
+from ..manifold.study import StudyResult
 from ..records import write_json_atomic, write_text_atomic
 from .fit import ExactManifold
 from .features import toy_encoder

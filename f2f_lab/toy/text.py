@@ -26,8 +26,7 @@ import numpy as np
 
 from ..captions import TemplateCaptioner
 from ..errors import F2FError
-from ..manifold.sets import PAPER_PROMPTS
-from ..manifold.study import PAPER_CAPTION, PAPER_TARGET
+from ..paper import PAPER_CAPTION, PAPER_PROMPTS, PAPER_TARGET
 
 VOCABULARY = ("heart", "raising", "forms", "lowering", "lower", "down", "sides", "still", "ai", "shirt")
 _RAISE_WORDS, _LOWER_WORDS = {"heart"}, {"lowering", "lower", "down"}

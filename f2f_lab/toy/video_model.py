@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import F2FError
-from ..presets import Levers
+from ..video.levers import Levers
 from ..resources import data_path
 from ..video import VideoOutput
 from . import text

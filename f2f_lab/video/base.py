@@ -16,7 +16,7 @@ from PIL import Image
 from ..errors import F2FError
 from ..imaging import aspect_canvas
 from ..loading import default_device, default_dtype, load_pipeline, out_of_memory, place_pipeline
-from ..presets import Levers
+from .levers import Levers
 from ..records import revision_of
 from .backends import VideoBackend, get_backend
 from .levers import apply_levers, transformers_of

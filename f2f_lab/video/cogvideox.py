@@ -14,7 +14,7 @@ from typing import Any
 from PIL import Image
 
 from ..errors import F2FError
-from ..presets import Levers
+from .levers import Levers
 from .backends import BACKENDS, VideoBackend
 from .base import VideoGenerator
 

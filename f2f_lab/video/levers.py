@@ -1,15 +1,94 @@
 """How a video model runs: fused projections, SDPA kernels, caches, offload, compilation.
 
-`apply_levers` puts a loaded pipeline on its device with a `presets.Levers`; every backend
-goes through it, so a lever means the same on CogVideoX, Wan, HunyuanVideo and LTX where
-the model supports it, and a clear error where it does not.
+`Levers` (a preset's `levers`) says how a video model runs; `apply_levers` puts a loaded
+pipeline on its device with them. Every backend goes through it, so a lever means the same
+on CogVideoX, Wan, HunyuanVideo and LTX where the model supports it, and a clear error where
+it does not.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
 from ..errors import F2FError
 from ..loading import place_pipeline
-from ..presets import ATTENTION_BACKENDS, CACHES, Levers
+
+# PyTorch SDPA kernels in the order they are tried; later ones catch shapes the first refuses.
+ATTENTION_BACKENDS = {
+    "cudnn": ("CUDNN_ATTENTION", "FLASH_ATTENTION", "EFFICIENT_ATTENTION", "MATH"),
+    "flash": ("FLASH_ATTENTION", "EFFICIENT_ATTENTION", "MATH"),
+    "efficient": ("EFFICIENT_ATTENTION", "MATH"),
+    "math": ("MATH",),
+}
+CACHES = ("faster", "pab", "first_block")
+OFFLOAD_MODES = ("model", "sequential", "group")
+
+
+@dataclass(frozen=True)
+class Levers:
+    """How the video model runs, not what it computes (the caches excepted).
+
+    All off is plain diffusers, which is what the paper preset runs. Exact levers change the
+    order of floating-point operations at most; approximate ones (caches) change the video.
+
+    Args:
+        fuse_qkv: one fused query/key/value matmul per attention (exact).
+        attention_backend: SDPA kernel order, a key of `ATTENTION_BACKENDS` (near-exact);
+            None leaves the choice to PyTorch.
+        compile_transformer: `torch.compile` each transformer block (regional compilation:
+            the 42 identical blocks share one compiled graph; near-exact).
+        cudnn_benchmark: let cuDNN time its convolution kernels once and keep the fastest
+            (the VAE's 3D convolutions; near-exact; sets a process-wide torch flag).
+        cache: an approximate diffusers cache hook, one of `CACHES` (see `video.cache_config`).
+        offload: keep models on the CPU and move them to the GPU when they run.
+        offload_mode: "model" (whole models), "sequential" (layer by layer, least memory,
+            slowest) or "group" (leaf modules streamed on a side CUDA stream).
+        vae_tiling, vae_slicing: decode in spatial tiles / one video at a time (less memory).
+    """
+
+    fuse_qkv: bool = False
+    attention_backend: str | None = None
+    compile_transformer: bool = False
+    cudnn_benchmark: bool = False
+    cache: str | None = None
+    offload: bool = False
+    offload_mode: str = "model"
+    vae_tiling: bool = False
+    vae_slicing: bool = False
+
+    def active(self) -> dict[str, Any]:
+        """The levers that differ from plain diffusers, for run records."""
+        plain = Levers()
+        return {k: v for k, v in asdict(self).items() if v != getattr(plain, k)}
+
+    def check(self) -> None:
+        """F2FError for an unknown choice or a combination that cannot run."""
+        if self.attention_backend is not None and self.attention_backend not in ATTENTION_BACKENDS:
+            raise F2FError(f"Unknown attention backend '{self.attention_backend}'. Choose one of: {', '.join(ATTENTION_BACKENDS)}.")
+        if self.cache is not None and self.cache not in CACHES:
+            raise F2FError(f"Unknown cache '{self.cache}'. Choose one of: {', '.join(CACHES)}.")
+        if self.offload_mode not in OFFLOAD_MODES:
+            raise F2FError(f"Unknown offload mode '{self.offload_mode}'. Choose one of: {', '.join(OFFLOAD_MODES)}.")
+        # Sequential and group offload move weights inside every layer's forward, in hooks
+        # that torch.compile must not trace (diffusers disables the compiler there), so a
+        # fullgraph-compiled block fails on its first call. Model offload moves whole models.
+        # The caches decide in Python from tensor values each step (First Block Cache in a
+        # compiler-disabled function, PAB and FasterCache by comparing timesteps), which a
+        # fullgraph-compiled block cannot trace.
+        if self.cache is not None and self.compile_transformer:
+            raise F2FError(
+                f"The '{self.cache}' cache decides from the data in every step and cannot run inside a compiled "
+                "transformer; turn off compile_transformer or the cache."
+            )
+        if self.offload and self.offload_mode != "model" and self.compile_transformer:
+            raise F2FError(
+                f"{self.offload_mode.capitalize()} offload moves weights inside each layer and cannot run a compiled "
+                "transformer; turn off compile_transformer, or use offload_mode='model' (whole-model offload compiles)."
+            )
+
+
+LEVER_FIELDS = tuple(f.name for f in fields(Levers))
 
 
 class SDPAKernelProcessor:

@@ -11,7 +11,7 @@ request as base64 data URLs, so nothing has to be uploaded elsewhere first.
     reply.text, reply.record    # the answer; model, latency and token counts (never the key)
 
 A VLM that runs inside this process through transformers (no key, no server) is
-`vlm_local.LocalVLM`, behind the same `chat`/`describe` interface; `make_vlm_client`
+`vlm.local.LocalVLM`, behind the same `chat`/`describe` interface; `vlm.make_vlm_client`
 builds either by backend name.
 """
 
@@ -27,9 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from PIL import Image
 
-from .errors import F2FError
-from .presets import VLM_BACKENDS
-from .imaging import image_data_url  # noqa: F401  (one encoder for the package; re-exported for callers)
+from ..errors import F2FError
+from ..imaging import image_data_url  # noqa: F401  (one encoder for the package; re-exported for callers)
 
 DEFAULT_MODEL = "gpt-4o"  # the paper's VLM
 OPENAI_URL = "https://api.openai.com/v1"
@@ -44,7 +43,6 @@ NO_VLM_MESSAGE = (
     "To run without any VLM, use --captioner template --selector clip "
     "(in Python: captioner=\"template\", selector=\"clip\")."
 )
-BACKENDS = VLM_BACKENDS  # `make_vlm_client`'s: "openai" (this module's client), "local" (`vlm_local.LocalVLM`)
 
 
 class VLMError(F2FError):
@@ -201,28 +199,6 @@ class VLMClient:
             "finish_reason": response.choices[0].finish_reason,
         }
         return ChatReply(text=text, record=record)
-
-
-def make_vlm_client(backend: str = "openai", model: str | None = None, *, tiny: bool = False, device: str | None = None,
-                    torch_dtype=None, **options):
-    """The VLM client of a backend: "openai" (`VLMClient`, any OpenAI-compatible server) or "local" (`LocalVLM`).
-
-    Args:
-        model: the model name; for "local", None or gpt-4o (the paper's, which has no open
-            weights) means Qwen/Qwen2.5-VL-7B-Instruct, or the tiny stand-in when `tiny`.
-        tiny: the run uses the tiny preset (its local VLM is the tiny random-weight build).
-        device, torch_dtype: where and in what precision a local model runs (a remote one
-            runs on its server: the OpenAI backend does not use them).
-        options: the backend's own (openai: api_key, base_url, timeout, max_retries,
-            temperature, max_tokens; local: placement, max_new_tokens, do_sample, ...).
-    """
-    if backend == "openai":
-        return VLMClient(model or DEFAULT_MODEL, **options)
-    if backend == "local":
-        from .vlm_local import LocalVLM, local_model_id
-
-        return LocalVLM(local_model_id(model, tiny=tiny), device=device, torch_dtype=torch_dtype, **options)
-    raise F2FError(f"Unknown VLM backend '{backend}'. Choose one of: {', '.join(BACKENDS)}.")
 
 
 def _short(text: str, limit: int = 200) -> str:

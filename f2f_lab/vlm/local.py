@@ -1,6 +1,6 @@
 """A vision-language model inside this process, through transformers: the `open` preset's VLM.
 
-`LocalVLM` is the same kind of object as `vlm.VLMClient` (`chat(messages) -> ChatReply`,
+`LocalVLM` is the same kind of object as `vlm.client.VLMClient` (`chat(messages) -> ChatReply`,
 `describe()`, `.model`): the captioner (B.1 with its in-context examples) and the selector
 (C.1 over the numbered collage) build the same OpenAI-style messages and never know which
 one answers. The messages are turned into the model's own chat template (text parts and
@@ -39,8 +39,8 @@ from typing import Any
 
 from PIL import Image
 
-from .errors import F2FError
-from .vlm import DEFAULT_MODEL, ChatReply, VLMError, decode_data_url
+from ..errors import F2FError
+from .client import DEFAULT_MODEL, ChatReply, VLMError, decode_data_url
 
 DEFAULT_LOCAL_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
 PLACEMENTS = ("swap", "gpu", "cpu")
@@ -123,7 +123,7 @@ class LocalVLM:
         network=None,
         processor=None,
     ):
-        from .loading import default_device, default_dtype
+        from ..loading import default_device, default_dtype
 
         self.model = model
         self.device = device or default_device()
@@ -154,8 +154,8 @@ class LocalVLM:
     def _load(self, model: str, revision: str | None):
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        from .loading import explained_load_errors
-        from .tiny import tiny_qwen2_5_vl
+        from ..loading import explained_load_errors
+        from ..tiny import tiny_qwen2_5_vl
 
         source = str(tiny_qwen2_5_vl()) if model == "tiny" else model
         with explained_load_errors(model, "the local VLM (about 17 GB for Qwen2.5-VL-7B)",
@@ -200,7 +200,7 @@ class LocalVLM:
         import torch
         from transformers import GenerationConfig
 
-        from .loading import out_of_memory
+        from ..loading import out_of_memory
 
         conversation, images = to_chat_template(messages)
         prompt = self.processor.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
