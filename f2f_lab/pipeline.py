@@ -18,11 +18,11 @@ from .version import __version__
 from .captions import Caption, check_caption, make_captioner
 from .imaging import ImageInput, from_canvas, image_hash, load_image, place_on_canvas
 from .presets import TINY_NOTICE, Preset, get_preset
-from .refine import SHARPNESS_MEASURE, check_refine, refine_frame, sharpest_late_frame
+from .refine import SHARPNESS_MEASURE, refine_frame, sharpest_late_frame
 from .records import library_versions
 from .results import EditResult
 from .selection import clip_options, make_selector, tile_frames
-from .video import get_backend, has_own_frames, video_model_class
+from .video import video_model_class
 
 
 class Frame2Frame:
@@ -79,15 +79,7 @@ class Frame2Frame:
         `Frame2Frame.from_preset("wan2.2-5b")` (the paper's method on Wan 2.2 TI2V 5B).
         """
         names = {k: v for k, v in (("captioner", captioner), ("selector", selector)) if isinstance(v, str)}
-        preset = get_preset(preset).with_options(**names, **overrides)
-        if not has_own_frames(preset.video_model):
-            get_backend(preset.video_backend).check_num_frames(preset.num_frames)
-        preset.levers.check()
-        check_refine(preset.refine)
-        if preset.latent_dropout:  # before any load: a backend without a plain frame axis is refused here
-            from .video.latent_dropout import check_latent_dropout
-
-            check_latent_dropout(preset.video_backend, preset.latent_dropout, preset.latent_dropout_at)
+        preset = get_preset(preset).with_options(**names, **overrides).check()  # before any load
         captioner_stage = None if captioner is None or isinstance(captioner, str) else captioner
         selector_stage = None if selector is None or isinstance(selector, str) else selector
         # Stages without weights first, so a missing API key fails before a 22 GB load.

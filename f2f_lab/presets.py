@@ -35,8 +35,10 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .errors import F2FError
+from .refine import check_refine
 from .video import has_own_frames
 from .video.backends import BACKENDS, get_backend
+from .video.latent_dropout import check_latent_dropout
 from .video.levers import ATTENTION_BACKENDS, CACHES, LEVER_FIELDS, OFFLOAD_MODES, Levers  # noqa: F401  (re-exported)
 from .vlm import BACKENDS as VLM_BACKENDS  # noqa: F401  (re-exported)
 
@@ -86,15 +88,40 @@ class Preset:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def check(self) -> "Preset":
+        """F2FError for any setting that cannot run; the one check of a run's settings, before anything loads.
+
+        `Frame2Frame.from_preset`, the CLI (through it) and the speed harness call it: frame
+        and step counts, the video model's frame rule, the levers, refinement, latent dropout.
+        """
+        for name in ("num_frames", "num_inference_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise F2FError(f"{name} must be a whole number of at least 1; got {value!r}.")
+        if not has_own_frames(self.video_model):
+            get_backend(self.video_backend).check_num_frames(self.num_frames)
+        self.levers.check()
+        check_refine(self.refine)
+        if self.latent_dropout:  # a backend without a plain frame axis is refused here
+            check_latent_dropout(self.video_backend, self.latent_dropout, self.latent_dropout_at)
+        return self
+
     def with_options(self, **changes) -> "Preset":
         """This preset with some fields (or levers) changed; None values are ignored.
 
         A changed `video_backend` applies that model's defaults first (`with_video_backend`).
         """
-        changes = {k: v for k, v in changes.items() if v is not None}
-        if "video_backend" in changes and changes["video_backend"] != self.video_backend:
-            return with_video_backend(self, changes.pop("video_backend")).with_options(**changes)
-        changes.pop("video_backend", None)
+        return self.changed({k: v for k, v in changes.items() if v is not None})
+
+    def changed(self, changes: dict[str, Any]) -> "Preset":
+        """This preset with `changes` applied, None included (a spec's "cache=none" turns a lever off).
+
+        The one way changes are applied, for options (`with_options`) and specs (`get_preset`):
+        a new video backend brings its own defaults first, then the other fields change those.
+        """
+        changes = dict(changes)
+        backend = changes.pop("video_backend", self.video_backend)
+        preset = with_video_backend(self, backend) if backend != self.video_backend else self
         known = {f.name for f in fields(Preset)} - {"levers"}
         lever_changes = {_lever_name(k): changes.pop(k) for k in list(changes) if _lever_name(k) is not None}
         unknown = [k for k in changes if k not in known]
@@ -102,9 +129,8 @@ class Preset:
             raise F2FError(f"Unknown preset field {', '.join(unknown)}. Fields: {', '.join(sorted(known | set(LEVER_FIELDS)))}.")
         if "canvas" in changes:
             changes["canvas"] = tuple(changes["canvas"])
-        levers = replace(self.levers, **lever_changes) if lever_changes else self.levers
-        return replace(self, levers=levers, **changes)
-
+        levers = replace(preset.levers, **lever_changes) if lever_changes else preset.levers
+        return replace(preset, levers=levers, **changes)
 
 PRESETS: dict[str, Preset] = {
     "paper": Preset(name="paper"),
@@ -236,12 +262,7 @@ def get_preset(spec: str | Preset) -> Preset:
             width, _, height = value.lower().partition("x")
             value = (int(width), int(height))
         values[key] = value
-    # A new video model brings its own defaults first; the spec's other fields then change those.
-    if "video_backend" in values:
-        preset = with_video_backend(preset, values.pop("video_backend"))
-    # None means "off" in a spec (cache=none), not "keep the preset's", so replace directly.
-    levers = {_lever_name(k): values.pop(k) for k in list(values) if _lever_name(k) is not None}
-    return replace(preset, name=str(spec), levers=replace(preset.levers, **levers), **values)
+    return replace(preset.changed(values), name=str(spec))
 
 
 def _lever_name(key: str) -> str | None:

@@ -132,23 +132,15 @@ def measure_speed(
 
 def _configuration(preset, *, device: str, tiny_models: bool, random_weights: str | None, **changes) -> tuple[Preset, list[str]]:
     """The preset a measurement runs, checked before anything loads, and the notes its report carries."""
-    from ..video import check_num_frames
-
     if random_weights not in (None, "full"):
         raise F2FError(f"Unknown --random-weights '{random_weights}'; the one choice is 'full'.")
     spec = get_preset(preset)
     if tiny_models:
         spec = on_tiny_models(spec)
-    spec = spec.with_options(**changes)
-    for name in ("num_frames", "num_inference_steps"):
-        value = getattr(spec, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise F2FError(f"{name} must be a whole number of at least 1; got {value!r}.")
+    spec = spec.with_options(**changes).check()  # before a 21 GB random-weight build
     if spec.video_backend != "cogvideox":
         raise F2FError(f"f2f bench speed measures CogVideoX-5B I2V (its FLOP count is that model's); {spec.video_backend} "
                        "is timed by the GPU check's item 8 (f2f gpu-check).")
-    check_num_frames(spec.num_frames)
-    spec.levers.check()  # before a 21 GB random-weight build
     if random_weights and spec.is_tiny:
         raise F2FError("--random-weights full builds the full-size model; it does not combine with tiny models.")
     if random_weights and not device.startswith("cuda"):

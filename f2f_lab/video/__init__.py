@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from .backends import BACKENDS, GEOMETRIES, VideoBackend, get_backend
 from .base import VideoGenerator, VideoOutput
-from .cogvideox import PAPER_MODEL, CogVideoXGenerator, check_num_frames, positional_embedding_of
+from .cogvideox import PAPER_MODEL, CogVideoXGenerator, positional_embedding_of
 from .hunyuan import HunyuanVideo15Generator
 from .levers import SDPAKernelProcessor, apply_levers, cache_config
 from .ltx import LTXGenerator
@@ -58,6 +58,6 @@ def video_model_class(model_id: str, backend: str = "cogvideox"):
 __all__ = [
     "ADAPTERS", "BACKENDS", "GEOMETRIES", "VIDEO_MODELS", "PAPER_MODEL", "CogVideoXGenerator", "HunyuanVideo15Generator", "LTXGenerator",
     "SDPAKernelProcessor", "VideoBackend", "VideoGenerator", "VideoOutput", "WanGenerator", "apply_levers",
-    "cache_config", "check_num_frames", "get_backend", "has_own_frames", "positional_embedding_of",
+    "cache_config", "get_backend", "has_own_frames", "positional_embedding_of",
     "register_video_model", "video_model_class",
 ]

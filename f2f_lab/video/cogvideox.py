@@ -21,13 +21,6 @@ from .base import VideoGenerator
 PAPER_MODEL = BACKENDS["cogvideox"].hub_id
 
 
-def check_num_frames(num_frames: int) -> None:
-    # CogVideoX's VAE compresses time 4x and decodes latents two at a time after the first,
-    # so only 8k+1 frames (9, 17, 25, 33, 41, 49) come back as asked.
-    if num_frames < 9 or (num_frames - 1) % 8:
-        raise F2FError(f"num_frames={num_frames} is not supported by CogVideoX; use 8k+1 frames (9, 17, 25, 33, 41 or 49).")
-
-
 def positional_embedding_of(num_frames: int, config) -> tuple[str, str | None]:
     """Which positional embedding the transformer uses for `num_frames`, and a warning when it is untrained.
 
@@ -82,12 +75,6 @@ class CogVideoXGenerator(VideoGenerator):
         sample = self.canvas
         cap = self.backend.max_size or sample
         return min(cap[0], sample[0]), min(cap[1], sample[1])
-
-    def check_num_frames(self, num_frames: int) -> None:
-        if self.backend.key == "cogvideox":
-            check_num_frames(num_frames)
-        else:
-            super().check_num_frames(num_frames)
 
     def canvas_for(self, source_size, *, geometry: str, canvas: tuple[int, int]) -> tuple[int, int]:
         size = super().canvas_for(source_size, geometry=geometry, canvas=canvas)

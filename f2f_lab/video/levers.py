@@ -190,7 +190,7 @@ def apply_levers(pipe, levers: Levers, *, device: str, compile_backend: str = "i
     """
     import torch
 
-    levers.check()
+    # The levers were checked before the load (`Preset.check`, `VideoGenerator.from_pretrained`).
     if levers.offload and not device.startswith("cuda"):
         raise F2FError("--offload moves models between CPU and GPU; it needs a CUDA GPU.")
     denoisers = transformers_of(pipe)
