@@ -97,7 +97,7 @@ class ICLExample:
 
 
 def load_icl_examples(path: str | Path = ICL_EXAMPLES, count: int | None = PAPER_ICL_COUNT) -> list[ICLExample]:
-    """The first `count` examples (all when None) of a JSON file like f2f_lab/data/icl_examples.json.
+    """The first `count` examples (all when None) of a JSON file like data/icl_examples.json.
 
     Image paths are relative to the file. The bundled file holds ten; the paper used nine
     (appendix B.1), so nine is the default: the three of Figure S10, then six of ours.
@@ -198,7 +198,7 @@ class VLMCaptioner(_VLMCaptionerBase):
         client: a `VLMClient`; when None one is built from `client_options` (model, api_key,
             base_url, timeout, max_retries, temperature, max_tokens), which raises F2FError
             right away when no key or base URL is configured.
-        icl_examples: a JSON file like f2f_lab/data/icl_examples.json (the default), or a list of
+        icl_examples: a JSON file like data/icl_examples.json (the default), or a list of
             `ICLExample`.
         icl_count: how many of the file's examples to send: nine, as the paper (appendix B.1);
             None sends all of them (the bundled file has a tenth).

@@ -17,7 +17,7 @@ for _key in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):  # tests choose their own VLM
     os.environ.pop(_key, None)
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO / "f2f_lab" / "data" / "samples"  # the package data (f2f_lab.samples.SAMPLES_DIR), without importing the package here
+SAMPLES = REPO / "data" / "samples"  # the bundled data (f2f_lab.samples.SAMPLES_DIR), without importing the package here
 
 
 @pytest.fixture(scope="session")

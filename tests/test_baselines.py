@@ -23,7 +23,7 @@ from f2f_lab.imaging import to_canvas
 
 BASELINES = ["sdedit", "ledits", "flowedit", "pix2pix-zero"]
 TARGET = "A photo of a cat yawning."
-SAMPLES = Path(__file__).resolve().parent.parent / "f2f_lab" / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 
 @pytest.fixture(scope="module", autouse=True)

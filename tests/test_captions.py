@@ -14,7 +14,7 @@ from f2f_lab.errors import F2FError
 from f2f_lab.resources import data_path
 from openai_server import Reply, openai_server
 
-DATA = data_path()  # f2f_lab/data, where the package keeps its bundled data
+DATA = data_path()  # data/ (f2f_lab/data in a wheel), the bundled data
 
 # Appendix B.1 of arXiv 2411.16819, copied from the paper.
 PAPER_B1 = (

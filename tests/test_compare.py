@@ -17,7 +17,7 @@ from f2f_lab.compare import COMPARE_FILES, DEFAULT_COMPARE_METHODS, compare, sum
 from f2f_lab.errors import F2FError
 from f2f_lab.metrics import Scorer
 
-SAMPLES = Path(__file__).resolve().parent.parent / "f2f_lab" / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 CAT = SAMPLES / "cat.jpg"
 TARGET = "A photo of a cat yawning."
 ALL = ["f2f", "chronoedit", "kontext", "qwen-edit", "ledits"]

@@ -32,7 +32,7 @@ from f2f_lab.instructions import (
 from f2f_lab.vlm import VLMClient, VLMError
 from openai_server import error, openai_server
 
-SAMPLES = Path(__file__).resolve().parent.parent / "f2f_lab" / "data" / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 TARGET = "A photo of a cat yawning."
 EDITORS = {"chronoedit": ChronoEditEditor, "kontext": KontextEditor, "qwen-edit": QwenImageEditEditor}
 

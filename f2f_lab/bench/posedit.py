@@ -6,7 +6,7 @@ The paper's PosEdit (Sec. 5.3, appendix F) has 58 tasks in 8 action categories f
 this is a REBUILD that follows the paper's description; its numbers are comparable to the
 paper's Table 2 in kind, not task for task.
 
-How a task is made, for each category (`f2f_lab/data/tasks/posedit_tasks.json`) and subject, from the
+How a task is made, for each category (`data/tasks/posedit_tasks.json`) and subject, from the
 lowest-numbered trial on disk (or `trial=`):
 
 1. Source frame: frame 0. Every UTD-MHAD trial starts with the subject standing still, arms

@@ -9,7 +9,7 @@ folder `tedbench/`:
 
 `load(root)` reads that layout as it is. Task ids are the entry's position and the image's
 stem ("012_cat"), so the same caption on two images ("A photo of a cat wearing a hat.") stays
-two tasks. The 100 target captions are also kept in `f2f_lab/data/tasks/tedbench_targets.json`
+two tasks. The 100 target captions are also kept in `data/tasks/tedbench_targets.json`
 (copied from that file), so code that must avoid them (in-context examples) can check
 without the images.
 """

@@ -21,7 +21,7 @@ Each edit is fitted (`ExactManifold`, 32 px) and scored:
     edit distance   the chosen frame's (the output's) distance
 
 Fractions come with their binomial standard error. `evaluate_edits` returns the table as data;
-`write_table` writes table.json and table.md; the shipped one is `f2f_lab/data/toy/table.json`.
+`write_table` writes table.json and table.md; the shipped one is `data/toy/table.json`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import numpy as np
 
 from ..paper import PAPER_TARGET
 from ..records import write_json_atomic
+from ..resources import data_path
 from .fit import FactorFit
 from .paths import video_path
 from .registration import TOY_PRESET  # noqa: F401  (the preset `f2f edit --preset toy` runs)
@@ -44,7 +45,7 @@ from .world import QUANTISATION_RMS, ToyFactors, render
 EVAL_STREAM = 18_2  # issue 18, step 2: the sources' random stream, apart from the sets' and the training's
 COLOUR_TOLERANCE = 0.1
 SIZE = 32
-TABLE = Path(__file__).resolve().parent.parent / "data" / "toy" / "table.json"
+TABLE = data_path("toy", "table.json")
 
 
 
@@ -151,5 +152,5 @@ def write_table(table: dict, out: str | Path) -> Path:
 
 
 def load_table(path: str | Path = TABLE) -> dict:
-    """The committed table (`f2f_lab/data/toy/table.json`)."""
+    """The committed table (`data/toy/table.json`)."""
     return json.loads(Path(path).read_text())

@@ -8,7 +8,7 @@ fresh every step from a numpy generator seeded by `--seed` (the weights' initial
 the same seed through torch), diffusion timesteps uniform. Each model's folder holds the
 weights (`save_pretrained`, safetensors, stored in float16: about 0.55 MB each), its
 scheduler config, `toy.json` (seed, steps, seconds, configs) and `train_log.jsonl` (one line
-per logged step: step, loss, seconds). The shipped weights in `f2f_lab/data/toy/` are this
+per logged step: step, loss, seconds). The shipped weights in `data/toy/` are this
 command's output with its defaults (measured: 410 s for the video model, 253 s for the image model on
 the 2-core development machine when idle; several times more when another job shares it; see `toy.json`).
 """

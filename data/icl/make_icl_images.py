@@ -1,6 +1,6 @@
-"""Make the in-context example images of f2f_lab/data/icl_examples.json (run from the repository root).
+"""Make the in-context example images of data/icl_examples.json (run from the repository root).
 
-    .venv/bin/python f2f_lab/data/icl/make_icl_images.py
+    .venv/bin/python data/icl/make_icl_images.py
 
 Eight are simple drawings made here with PIL (the paper's own example images are not
 published); two are public-domain / CC0 photos from scikit-image's bundled data. See
