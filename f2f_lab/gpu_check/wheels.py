@@ -1,10 +1,11 @@
-"""The wheels the GPU machine lacks, for `make gpu-wheels`.
+"""The wheels a GPU machine's image lacks, for `make gpu-wheels` (an offline machine gets them as files).
 
-The device image (/work/.library/device/KINDS.md, "Python packages already there") has
-torch, transformers and accelerate but not diffusers, open_clip_torch, lpips or openai.
-`missing_requirements()` walks the installed packages' own `Requires-Dist` (importlib.metadata,
-markers read for the device's Python 3.12 on Linux x86-64) from what the GPU check imports,
-stopping at packages the image has, so the list below is checked rather than guessed:
+The target is a GPU image with Python 3.12 on Linux x86-64 that has torch, transformers and
+accelerate preinstalled but not diffusers, open_clip_torch, lpips or openai; `DEVICE_PACKAGES`
+is its package list. `missing_requirements()` walks the installed packages' own `Requires-Dist`
+(importlib.metadata, markers read for that Python and platform) from what the GPU check imports,
+stopping at packages the image has, so the list below is checked rather than guessed. For
+another image, replace `DEVICE_PACKAGES` and `DEVICE_ENVIRONMENT` with its own (`pip list` there).
 
     python -m f2f_lab.gpu_check.wheels          # prints NAME==VERSION lines (this venv's versions)
     python -m f2f_lab.gpu_check.wheels --check  # exit 1 if a needed package is neither there nor listed
@@ -30,7 +31,7 @@ WHEELS = (
 ROOTS = ("diffusers", "open_clip_torch", "lpips", "openai", "transformers", "accelerate", "sentencepiece", "psutil",
          "scikit-learn", "matplotlib", "tqdm", "imageio", "pillow", "numpy")
 
-# The image's package list as KINDS.md gave it (read on 2026-11-17).
+# The target image's preinstalled packages (its `pip list`, normalised names; taken 2026-11-17).
 DEVICE_PACKAGES = frozenset("""
 absl-py accelerate aiofiles aiohappyeyeballs aiohttp aiosignal annotated-doc anyio attrs botorch build certifi
 charset-normalizer chex click cloudpickle cmake colorama contourpy coverage cuda-bindings cuda-core cuda-pathfinder

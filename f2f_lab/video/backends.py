@@ -3,7 +3,7 @@
 Each `VideoBackend` says what its model card and diffusers say about running it: the hub id
 and pipeline class, its native size or pixel budget and size multiple, its frame-count rule,
 fps, steps, guidance, negative prompt, dtype, licence and memory. Sources are tagged as in
-`shared/refs/MODELS.md`: (p) the diffusers 0.42.1 pipeline's code or defaults, (x) its
+`docs/MODELS.md`: (p) the diffusers 0.42.1 pipeline's code or defaults, (x) its
 docstring example, (d) the diffusers docs, (u) the model card or the authors' repository.
 `cogvideox` is the paper's model and its numbers are the paper's (appendix E).
 
