@@ -22,8 +22,11 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from PIL import Image
 
 from .. import loading
+from ..captions import check_caption
 from ..errors import F2FError
+from ..imaging import load_image
 from ..loading import default_device, default_dtype
+from ..presets import get_preset
 from ..records import library_versions, revision_of
 from ..results import EditResultBase, record_header
 
@@ -130,8 +133,6 @@ class BaselineEditor:
         Other presets' video-model knobs do not apply to a baseline; their `offload` does
         (`lowvram`). Keyword overrides change settings fields, e.g. `num_inference_steps=20`.
         """
-        from ..presets import get_preset
-
         preset = get_preset(preset)
         base = cls.tiny if preset.is_tiny else cls.paper
         unknown = sorted(set(overrides) - {f.name for f in fields(base)})
@@ -181,9 +182,6 @@ class BaselineEditor:
 
     def _prepare(self, image, target: str):
         """Load and check the inputs; the source resized to the model's working size."""
-        from ..captions import check_caption
-        from ..imaging import load_image
-
         source = load_image(image)
         target = check_caption(target)
         work_size = working_size(source.size, self.settings.working_size, self.size_multiple)

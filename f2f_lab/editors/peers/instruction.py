@@ -17,9 +17,12 @@ from dataclasses import asdict, dataclass, fields
 
 from PIL import Image
 
+from ...captions import check_caption
 from ...errors import F2FError
+from ...imaging import load_image
 from ...instructions import Instruction, TemplateInstructor, make_instructor
 from ...loading import default_device
+from ...presets import get_preset
 from ..base import BaselineEditor, ImageEditResult, timed, with_options
 
 MEGAPIXEL = 1024 * 1024
@@ -58,8 +61,6 @@ class InstructionEditor(BaselineEditor):
                 `.chat`); None builds the preset's (as Frame2Frame does) with `vlm_options`.
             overrides: fields of the settings, e.g. `num_inference_steps=20`, `instruction="vlm"`.
         """
-        from ...presets import get_preset
-
         preset = get_preset(preset)
         settings = cls.settings_for(preset, **overrides)
         # The instructor first: a missing VLM key fails before a model of tens of GB loads.
@@ -90,9 +91,6 @@ class InstructionEditor(BaselineEditor):
 
     def _prepare(self, image, target: str):
         """The source, the checked target, and the source resized to the model's working size (area rule)."""
-        from ...captions import check_caption
-        from ...imaging import load_image
-
         source = load_image(image)
         target = check_caption(target)
         width, height = self.work_size(source.size)
@@ -110,8 +108,6 @@ class InstructionEditor(BaselineEditor):
     def instruction_for(self, source: Image.Image, target: str, instruction_text: str | None = None) -> Instruction:
         """The instruction of this edit: `instruction_text` as given, else the instructor's (template or VLM)."""
         if instruction_text is not None:
-            from ...captions import check_caption
-
             return Instruction(text=check_caption(instruction_text, "instruction"), method="given")
         return self.instructor(source, target)
 
