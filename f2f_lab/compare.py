@@ -42,6 +42,7 @@ from typing import Any, Sequence
 
 from PIL import Image
 
+from .editors import PEER_METHODS
 from .errors import F2FError
 from .imaging import ImageInput, image_hash, load_image, save_image
 
@@ -49,7 +50,7 @@ DEFAULT_COMPARE_METHODS = ("f2f", "chronoedit", "kontext", "qwen-edit", "ledits"
 COMPARE_FILES = ("compare.json", "grid.png", "metrics.csv", "metrics.json", "report.html")
 TABLE_METRICS = ("source_lpips", "source_clip_i", "clip_score", "clip_score_cosine")
 # Methods whose rows have no published numbers to compare with (the paper predates them).
-NOT_IN_PAPER = ("chronoedit", "kontext", "qwen-edit")
+NOT_IN_PAPER = PEER_METHODS
 
 
 @dataclass
@@ -343,7 +344,7 @@ def _check_folder(out: Path, config: dict, overwrite: bool) -> None:
 
 
 def _write_outputs(result: CompareResult) -> None:
-    from .baselines.common import output_size
+    from .editors.base import output_size
     from .bench.tables import METHOD_NAMES
     from .display import grid
     from .records import write_text_atomic

@@ -14,13 +14,12 @@ from typing import Iterable
 
 from PIL import Image
 
-from .version import __version__
 from .captions import Caption, check_caption, make_captioner
-from .imaging import ImageInput, from_canvas, image_hash, load_image, place_on_canvas
-from .presets import TINY_NOTICE, Preset, get_preset
+from .imaging import ImageInput, from_canvas, load_image, place_on_canvas
+from .presets import Preset, get_preset
 from .refine import SHARPNESS_MEASURE, refine_frame, sharpest_late_frame
 from .records import library_versions
-from .results import EditResult
+from .results import EditResult, record_header
 from .selection import clip_options, make_selector, tile_frames
 from .video import video_model_class
 
@@ -212,10 +211,7 @@ class Frame2Frame:
             timings["refine"] = refinement.record["seconds"]
 
         record = {
-            "f2f_lab": __version__,
-            "method": "frame2frame",
-            "notice": TINY_NOTICE if preset.is_tiny else None,
-            "inputs": {"image_sha256": image_hash(source), "image_size": list(source.size), "target": target},
+            **record_header("frame2frame", source, target, tiny=preset.is_tiny),
             "caption": {"text": caption.text, "captioner": caption.captioner, **caption.record},
             "video": {**params, "seed": seed, "fps": preset.fps, "canvas": list(canvas_size), "geometry": preset.geometry,
                       "placement": list(placement.box), **video.record},

@@ -1,4 +1,9 @@
-"""Typed results of an edit, and how they are written to a run folder."""
+"""Typed results of an edit, and how they are written to a run folder.
+
+Every editor's result (Frame2Frame's `EditResult`, the single-step editors' `ImageEditResult`)
+is an `EditResultBase`: the fields every edit has, one `save`, and one record header
+(`record_header`) at the top of every record.json.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,16 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 from PIL import Image
 
 from .errors import F2FError
-from .imaging import collage, save_image, save_video, strip
+from .imaging import collage, image_hash, save_image, save_video, strip
+from .presets import TINY_NOTICE
 from .records import atomic_folder, write_json_atomic, write_text_atomic
 from .selection import tile_frames, tile_of
+from .version import __version__
 
 RUN_FILES = ("source.png", "edited.png", "video.mp4", "strip.png", "collage.png", "record.json", "report.html")
 # Written only by a refined edit (`Preset.refine`): the refined image (also edited.png) and the frame it came from.
@@ -33,8 +40,59 @@ def check_writable(out: str | Path, overwrite: bool = False, files: tuple[str, .
     return out
 
 
-@dataclass
-class EditResult:
+def record_header(method: str, source: Image.Image, target: str, *, tiny: bool) -> dict[str, Any]:
+    """The first keys of every edit's record: the package version, the method, the tiny notice, the inputs."""
+    return {
+        "f2f_lab": __version__,
+        "method": method,
+        "notice": TINY_NOTICE if tiny else None,
+        "inputs": {"image_sha256": image_hash(source), "image_size": list(source.size), "target": target},
+    }
+
+
+@dataclass(kw_only=True)
+class EditResultBase:
+    """What every edit holds, whichever editor made it, and how it is saved.
+
+    source: the input image; source_output: the source at the output geometry (so that
+    metrics compare like with like); `image` (a field or a property of the subclass): the
+    edit at that geometry; record: everything that made it (`record_header` first).
+    A subclass names the files it writes (`files`) and adds its own to `_write_more`.
+    """
+
+    files: ClassVar[tuple[str, ...]] = ("source.png", "edited.png", "record.json")
+
+    source: Image.Image
+    target: str
+    seed: int
+    source_output: Image.Image
+    timings: dict[str, float] = field(default_factory=dict)
+    record: dict[str, Any] = field(default_factory=dict)
+    tiny: bool = False
+    metrics: dict[str, float] | None = None
+
+    def save(self, out: str | Path, overwrite: bool = False) -> Path:
+        """Write the run's files into `out`, all at once (`save_run`: a crash leaves no half-written run)."""
+        return save_run(out, self._write_files, self.files, overwrite=overwrite)
+
+    def _write_files(self, folder: Path) -> None:
+        save_image(self.source_output, folder / "source.png")
+        save_image(self.image, folder / "edited.png")
+        self._write_more(folder)
+        record = self._saved_record()
+        if self.metrics is not None:
+            record["metrics"] = self.metrics
+        write_json_atomic(folder / "record.json", record)
+
+    def _write_more(self, folder: Path) -> None:
+        """The subclass's own files, written before record.json."""
+
+    def _saved_record(self) -> dict[str, Any]:
+        return dict(self.record)
+
+
+@dataclass(kw_only=True)
+class EditResult(EditResultBase):
     """One Frame2Frame edit.
 
     image: the edit, cropped back to the source's geometry (512x512 for square sources);
@@ -45,19 +103,13 @@ class EditResult:
     `image`; refined_from: the frame it refined (the selector's choice, or the sharpest late frame).
     """
 
-    source: Image.Image
-    target: str
+    files: ClassVar[tuple[str, ...]] = RUN_FILES + REFINED_FILES
+
     caption: str
     frames: list[Image.Image]
     index: int
-    seed: int
-    source_output: Image.Image  # the source at the output geometry: the edit when index == 0
-    timings: dict[str, float] = field(default_factory=dict)
-    record: dict[str, Any] = field(default_factory=dict)
     tiles: list[int] | None = None  # the frames the selector saw (default `selection.tile_frames`)
     fps: int = 8
-    tiny: bool = False
-    metrics: dict[str, float] | None = None
     refined: Image.Image | None = None
     refined_from: int | None = None
 
@@ -117,24 +169,24 @@ class EditResult:
         that holds other things too keeps them; the run's files are then moved in one by one,
         each whole, record.json last.
         """
-        return save_run(out, self._write_files, RUN_FILES + REFINED_FILES, overwrite=overwrite)
+        return super().save(out, overwrite=overwrite)
 
     def _write_files(self, folder: Path) -> None:
         from .report import render_report
 
-        save_image(self.source_output, folder / "source.png")
-        save_image(self.image, folder / "edited.png")
+        super()._write_files(folder)
+        write_text_atomic(folder / "report.html", render_report(self))
+
+    def _write_more(self, folder: Path) -> None:
         save_video(self.frames, folder / "video.mp4", fps=self.fps)
         save_image(self.strip(), folder / "strip.png")
         save_image(self.collage(), folder / "collage.png")
         if self.refined is not None:
             save_image(self.refined, folder / "refined.png")
             save_image(self.chosen_frame, folder / "chosen.png")
-        record = {**self.record, "selection": {**self.record.get("selection", {}), "index": self.index}}
-        if self.metrics is not None:
-            record["metrics"] = self.metrics
-        write_json_atomic(folder / "record.json", record)
-        write_text_atomic(folder / "report.html", render_report(self))
+
+    def _saved_record(self) -> dict[str, Any]:
+        return {**self.record, "selection": {**self.record.get("selection", {}), "index": self.index}}
 
 
 def save_run(out: str | Path, write_files, files: Sequence[str], *, overwrite: bool = False) -> Path:

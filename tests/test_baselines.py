@@ -10,14 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from f2f_lab.baselines import (
-    GENERIC_SOURCE_DESCRIPTION,
-    FlowEditEditor,
-    ImageEditResult,
-    flowedit,
-    source_description,
-)
-from f2f_lab.editors import METHODS, make_editor
+from f2f_lab.editors import METHODS, ImageEditResult, make_editor
+from f2f_lab.editors.baselines import GENERIC_SOURCE_DESCRIPTION, FlowEditEditor, flowedit, source_description
 from f2f_lab.errors import F2FError
 from f2f_lab.imaging import to_canvas
 

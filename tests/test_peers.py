@@ -15,11 +15,9 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from f2f_lab.baselines import BASELINES, ChronoEditEditor, ImageEditResult, KontextEditor, QwenImageEditEditor
-from f2f_lab.baselines.chronoedit import fuse_lora
-from f2f_lab.baselines.common import output_size
 from f2f_lab.cli import main
-from f2f_lab.editors import METHODS, PEER_METHODS, make_editor
+from f2f_lab.editors import EDITORS, METHODS, PEER_METHODS, ImageEditResult, make_editor, output_size
+from f2f_lab.editors.peers import ChronoEditEditor, KontextEditor, QwenImageEditEditor, fuse_lora
 from f2f_lab.errors import F2FError
 from f2f_lab.instructions import (
     INSTRUCTION_TEMPLATE,
@@ -34,7 +32,7 @@ from openai_server import error, openai_server
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 TARGET = "A photo of a cat yawning."
-EDITORS = {"chronoedit": ChronoEditEditor, "kontext": KontextEditor, "qwen-edit": QwenImageEditEditor}
+PEERS = {"chronoedit": ChronoEditEditor, "kontext": KontextEditor, "qwen-edit": QwenImageEditEditor}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -68,9 +66,9 @@ def no_vlm_env(monkeypatch):
 
 
 def test_the_peers_join_every_method_list_and_keep_the_old_ones():
-    assert set(PEER_METHODS) == set(EDITORS) and set(PEER_METHODS) <= set(METHODS)
+    assert set(PEER_METHODS) == set(PEERS) and set(PEER_METHODS) <= set(METHODS)
     assert {"f2f", "sdedit", "ledits", "flowedit", "pix2pix-zero"} <= set(METHODS)
-    assert {method: BASELINES[method] for method in PEER_METHODS} == EDITORS
+    assert {method: EDITORS[method] for method in PEER_METHODS} == PEERS
 
 
 @pytest.mark.parametrize("method", PEER_METHODS)
@@ -87,7 +85,7 @@ def test_each_peer_edits_from_the_cli_with_the_tiny_stand_in(method, tmp_path, c
     # The instruction is derived from the caption by the template (the default), and recorded as such.
     assert record["prompts"]["instruction_method"] == "template" and record["instructor"]["instruction"] == "template"
     assert caption_subject(TARGET) in record["prompts"]["instruction"] and record["prompts"]["target"] == TARGET
-    assert record["parameters"]["num_inference_steps"] == EDITORS[method].tiny.num_inference_steps
+    assert record["parameters"]["num_inference_steps"] == PEERS[method].tiny.num_inference_steps
     assert record["parameters"]["seed"] == 0 and record["parameters"]["instruction"] == "template"
     assert Image.open(out / "edited.png").size == (512, 512)  # a square source: 512x512, like F2F's edits
 

@@ -44,6 +44,7 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
+from ..editors import EDITORS
 from ..errors import F2FError
 from ..imaging import save_image
 from ..records import write_json_atomic
@@ -224,13 +225,13 @@ def load(root: str | Path) -> list[BenchTask]:
 # fixed sentence for every task (Sec. 5.3); FlowEdit also needs a source prompt, and gets the
 # same. SDEdit and LEDITS++ take none (LEDITS++ inverts with an empty prompt), and Frame2Frame
 # uses each category's temporal caption. On TEdBench every method that needs one gets
-# `baselines.common.source_description(target)`, the target's subject (the paper used BLIP-2).
-SOURCE_DESCRIBED_METHODS = ("pix2pix-zero", "flowedit")
+# `editors.baselines.source_description(target)`, the target's subject (the paper used BLIP-2).
+SOURCE_DESCRIBED_METHODS = tuple(m for m, editor in EDITORS.items() if getattr(editor, "uses_source_description", False))
 
 
 def editor_options(method: str) -> dict:
     """Options the PosEdit protocol gives `method` (its fixed source description), for `make_editor`."""
-    from ..baselines.common import POSEDIT_SOURCE_DESCRIPTION
+    from ..editors.baselines import POSEDIT_SOURCE_DESCRIPTION
 
     return {"source_prompt": POSEDIT_SOURCE_DESCRIPTION} if method in SOURCE_DESCRIBED_METHODS else {}
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from ..editors import PEER_METHODS, TABLE_NAMES
 from ..errors import F2FError
 from ..metrics import clip_score_formula, clip_score_header
 from ..records import write_text_atomic
@@ -58,11 +59,10 @@ METRIC_COLUMNS = {
 }
 INFO_COLUMNS = ["Tasks", "Seeds", "Kept source", "Pick rule", "Origin"]
 # editors.make_editor method names -> the paper's row names
-METHOD_NAMES = {"f2f": "F2F", "sdedit": "SDEdit", "pix2pix_zero": "Pix2Pix-ZERO", "pix2pix-zero": "Pix2Pix-ZERO",
-                "ledits": "LEDITS++", "ledits_pp": "LEDITS++", "ledits++": "LEDITS++", "flowedit": "FlowEdit", "imagic": "Imagic",
-                "chronoedit": "ChronoEdit", "kontext": "FLUX.1 Kontext [dev]", "qwen-edit": "Qwen-Image-Edit-2509"}
+METHOD_NAMES = {**TABLE_NAMES, "pix2pix_zero": "Pix2Pix-ZERO", "ledits_pp": "LEDITS++", "ledits++": "LEDITS++",
+                "imagic": "Imagic"}
 # Methods newer than the paper: no quoted row exists for them (`editors.PEER_METHODS`).
-PEER_MODELS = {"ChronoEdit", "FLUX.1 Kontext [dev]", "Qwen-Image-Edit-2509"}
+PEER_MODELS = {TABLE_NAMES[method] for method in PEER_METHODS}
 GT_ROW = "GT (Reference)"
 QUOTED_DIGITS = "_digits"  # a row key outside the columns: quoted rows print with the paper's 2 decimals
 

@@ -72,12 +72,12 @@ def _stage(memory, stages: dict, name: str):
 
 def baselines(check: Check, item: Item) -> None:
     """Each baseline editor, a few steps, through its real pipeline at the paper's working size."""
-    from ..baselines import BASELINES
+    from ..editors import EDITORS
 
     folder = None
     try:
         for method, options in BASELINE_STEPS:
-            editor_class = BASELINES[method]
+            editor_class = EDITORS[method]
             if method != "flowedit" and folder is None and check.full:
                 folder = _saved_sd15(check, item)
                 if folder is None:

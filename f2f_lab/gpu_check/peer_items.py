@@ -32,14 +32,14 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from ..editors import EDITORS
 from .core import Check, Item
 
-ORDER = ("kontext", "qwen-edit", "chronoedit")
+ORDER = ("kontext", "qwen-edit", "chronoedit")  # `editors.PEER_METHODS`, the quickest first
 CHECK_STEPS = 2
 SOURCE_SIZE = (720, 480)
 TARGET = "A photo of a cat yawning."
-HUB_IDS = {"kontext": "black-forest-labs/FLUX.1-Kontext-dev", "qwen-edit": "Qwen/Qwen-Image-Edit-2509",
-           "chronoedit": "nvidia/ChronoEdit-14B-Diffusers"}
+HUB_IDS = {method: EDITORS[method].paper.model for method in ORDER}
 # Seconds guessed per peer (build + two steps at full size on an H200-class GPU; tiny on a small CPU).
 GUESS = {"full": {"kontext": 45.0, "qwen-edit": 70.0, "chronoedit": 70.0},
          "tiny": {"kontext": 4.0, "qwen-edit": 8.0, "chronoedit": 4.0}}
@@ -76,7 +76,6 @@ def _noise_source():
 
 
 def _peer_run(check: Check, method: str) -> dict[str, Any]:
-    from ..baselines import BASELINES
     from ..bench.meters import PeakMemory, sync
     from ..editors import make_editor
 
@@ -84,7 +83,7 @@ def _peer_run(check: Check, method: str) -> dict[str, Any]:
     memory.start("build")
     start = time.perf_counter()
     if check.full:
-        editor_class = BASELINES[method]
+        editor_class = EDITORS[method]
         pipe = FULL_PIPELINES[method](check.device)
         pipe.set_progress_bar_config(disable=True)
         settings = replace(editor_class.paper, model=f"random-weights:{HUB_IDS[method]}")

@@ -30,13 +30,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..errors import F2FError
-from ..loading import default_dtype, explained_load_errors, load_pipeline as load_any_pipeline, place_pipeline
-from ..tiny_peers import CHRONOEDIT_DISTILL_LORA
-from .common import ImageEditResult, with_options
-from .instruction_editors import InstructionEditor
+from ...errors import F2FError
+from ...loading import explained_load_errors, model_source
+from ..base import ImageEditResult, with_options
+from .instruction import InstructionEditor
 
 CHRONOEDIT_14B = "nvidia/ChronoEdit-14B-Diffusers"
+CHRONOEDIT_DISTILL_LORA = "lora/chronoedit_distill_lora.safetensors"  # in the same repository (docs)
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,13 @@ class ChronoEditEditor(InstructionEditor):
     """ChronoEdit-14B: an image-to-video model fine-tuned so that the last frame is the edit."""
 
     method = "chronoedit"
+    title = "ChronoEdit"
     paper = ChronoEditSettings()
     tiny = ChronoEditSettings(model="tiny", max_area=64 * 64, num_inference_steps=2, max_sequence_length=64)
+    pipeline_class = "ChronoEditPipeline"
+    stand_in = "chronoedit"
+    description = "ChronoEdit"
+    float32_components = ("vae", "image_encoder")  # the docs keep these in float32, the rest in bfloat16
     size_multiple = 16  # VAE 8x, then 1x2x2 patches
     min_side = 16
 
@@ -96,24 +101,15 @@ class ChronoEditEditor(InstructionEditor):
         return settings
 
     @classmethod
-    def load_pipe(cls, settings, *, device, offload, progress, torch_dtype):
-        import torch
-        from diffusers import ChronoEditPipeline, UniPCMultistepScheduler
+    def prepare_pipe(cls, pipe, settings):
+        """The distillation LoRA fused (distilled mode) and the scheduler's flow shift set, as the docs do."""
+        from diffusers import UniPCMultistepScheduler
 
-        from ..tiny_peers import tiny_chronoedit
-
-        dtype = torch_dtype or default_dtype(device, gpu_dtype=torch.bfloat16)
-        # The docs keep the VAE and the CLIP image encoder in float32 and the rest in bfloat16.
-        dtypes = {"default": dtype, "vae": torch.float32, "image_encoder": torch.float32}
-        pipe = load_any_pipeline(ChronoEditPipeline, settings.model, description="ChronoEdit", torch_dtype=dtypes,
-                                 tiny_folder=tiny_chronoedit)
         if settings.distilled:
-            source = str(tiny_chronoedit()) if settings.model == "tiny" else settings.model
-            fuse_lora(pipe, source, settings.lora_weight_name, scale=settings.lora_scale)
+            fuse_lora(pipe, model_source(settings.model, cls.stand_in), settings.lora_weight_name,
+                      scale=settings.lora_scale)
         if settings.flow_shift is not None:
             pipe.scheduler = UniPCMultistepScheduler.from_config(pipe.scheduler.config, flow_shift=settings.flow_shift)
-        place_pipeline(pipe, device, offload=offload)
-        pipe.set_progress_bar_config(disable=not progress, desc="ChronoEdit", leave=False)
         return pipe
 
     def edit(self, image, target: str, *, seed: int = 0, instruction_text: str | None = None,

@@ -1,70 +1,46 @@
-"""What every single-step baseline editor shares: the result, the geometry, prompts, loading.
+"""The editor contract, and what the single-step editors share: the result, the geometry, one loader.
 
-A baseline edits an image in one pass of a text-to-image model (no video). Its result has
-the same shape as Frame2Frame's where it matters for comparison: `image` at the output
-geometry (longer side 512 px, aspect ratio kept), `seed`, `record`, `save(folder)`.
+Every editor, Frame2Frame included, is made by `from_preset(preset, **options)` and edits with
+
+    result = editor.edit(image, target, seed=0)
+    result.image, result.seed, result.record; result.save(folder)
+
+(`Editor` below). A single-step editor (the paper's baselines, the peers) is a `BaselineEditor`
+that declares its model as data: the diffusers pipeline class, the stand-in key of its tiny
+model, its dtype and the components to load; `load_pipe` is the one loader of them all. Its
+result has the same shape as Frame2Frame's where it matters for comparison: `image` at the
+output geometry (longer side 512 px, aspect ratio kept), `seed`, `record`, `save(folder)`.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from PIL import Image
 
 from .. import loading
+from ..captions import check_caption
 from ..errors import F2FError
-from ..loading import default_device
-from ..imaging import image_hash, save_image
-from ..presets import TINY_NOTICE
-from ..records import library_versions, revision_of, write_json_atomic
-from ..results import save_run
+from ..imaging import load_image
+from ..loading import default_device, default_dtype
+from ..presets import get_preset
+from ..records import library_versions, revision_of
+from ..results import EditResultBase, record_header
 
 BASELINE_RUN_FILES = ("source.png", "edited.png", "record.json")
 
-# The paper's source description for every PosEdit task (Sec. 5.3, quoted verbatim); pass
-# it as `source_prompt` to Pix2Pix-Zero or FlowEdit when reproducing Table 2.
-POSEDIT_SOURCE_DESCRIPTION = "A person standing naturally with his arms relaxed at his sides."
-GENERIC_SOURCE_DESCRIPTION = "a photo"
 
-_AUXILIARIES = {"is", "are", "was", "were", "be", "being", "who", "that", "which", "while", "and", "slowly"}
-# Words ending in -ing that are things, not actions (so "a dog in front of a building" is not cut).
-_ING_NOUNS = {
-    "building", "buildings", "painting", "paintings", "clothing", "ceiling", "morning", "evening", "thing",
-    "things", "something", "nothing", "anything", "everything", "spring", "string", "swing", "earring",
-    "earrings", "wedding", "pudding", "icing", "frosting", "dumpling", "dumplings", "sibling", "siblings",
-    "railing", "lighting", "landing", "parking", "setting", "stocking", "stockings", "awning", "bedding",
-    "topping", "toppings", "duckling", "ducklings", "seedling", "king", "ring", "rings", "wing", "wings",
-}
+@runtime_checkable
+class Editor(Protocol):
+    """What every editor offers (Frame2Frame, the baselines, the peers): one call, a result to save."""
 
+    @classmethod
+    def from_preset(cls, preset="paper", **options) -> "Editor": ...
 
-def source_description(target: str) -> str:
-    """A description of the source image derived from the target caption alone.
-
-    Pix2Pix-Zero and FlowEdit need a caption of the source. The paper captioned sources with
-    BLIP-2 (Sec. 5.1) and used one fixed sentence for PosEdit (`POSEDIT_SOURCE_DESCRIPTION`);
-    without a captioner we use this rule instead: the target's subject, i.e. the words
-    before its first action verb (the first word ending in "-ing" that is not a common noun
-    such as "building"), without trailing auxiliaries ("is", "who", ...).
-    "A photo of a cat yawning." -> "A photo of a cat"; "A person is raising their hands"
-    -> "A person". A target without such a verb gives the generic "a photo".
-    Pass `source_prompt=` to an editor to use a real caption instead.
-    """
-    words = target.strip().rstrip(".!").split()
-    for index, word in enumerate(words[1:], start=1):
-        bare = re.sub(r"[^a-z]", "", word.lower())
-        if len(bare) > 4 and bare.endswith("ing") and bare not in _ING_NOUNS:
-            subject = words[:index]
-            while subject and subject[-1].lower().strip(",") in _AUXILIARIES:
-                subject = subject[:-1]
-            if subject:
-                return " ".join(subject).rstrip(",")
-            break
-    return GENERIC_SOURCE_DESCRIPTION
+    def edit(self, image, target: str, *, seed: int = 0, **options) -> EditResultBase: ...
 
 
 def output_size(size: tuple[int, int], longer: int = 512) -> tuple[int, int]:
@@ -91,8 +67,8 @@ def with_options(settings, **changes):
     return replace(settings, **{k: v for k, v in changes.items() if v is not None})
 
 
-@dataclass
-class ImageEditResult:
+@dataclass(kw_only=True)
+class ImageEditResult(EditResultBase):
     """One single-step edit.
 
     image: the edit at the output geometry (512x512 for square sources); source_output: the
@@ -100,55 +76,44 @@ class ImageEditResult:
     the method was given (target, and the source description where it needs one).
     """
 
+    files: ClassVar[tuple[str, ...]] = BASELINE_RUN_FILES
+
     method: str
-    source: Image.Image
-    target: str
     image: Image.Image
-    seed: int
-    source_output: Image.Image
     prompts: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    record: dict[str, Any] = field(default_factory=dict)
-    tiny: bool = False
-    metrics: dict[str, float] | None = None
-
-    def save(self, out: str | Path, overwrite: bool = False) -> Path:
-        """Write source.png, edited.png and record.json into `out`, all at once (`results.save_run`)."""
-        return save_run(out, self._write_files, BASELINE_RUN_FILES, overwrite=overwrite)
-
-    def _write_files(self, folder: Path) -> None:
-        save_image(self.source_output, folder / "source.png")
-        save_image(self.image, folder / "edited.png")
-        record = dict(self.record)
-        if self.metrics is not None:
-            record["metrics"] = self.metrics
-        write_json_atomic(folder / "record.json", record)
-
-
-def load_pipeline(pipeline_class, model_id: str, *, tiny_folder, device: str, torch_dtype, offload: bool,
-                  progress: bool, description: str, scheduler=None, **components):
-    """A baseline's pipeline through the package's one loader, placed on `device` (or offloaded)."""
-    pipe = loading.load_pipeline(pipeline_class, model_id, description=description, torch_dtype=torch_dtype,
-                                 tiny_folder=tiny_folder, scheduler=scheduler, **components)
-    loading.place_pipeline(pipe, device, offload=offload)
-    pipe.set_progress_bar_config(disable=not progress, desc=description, leave=False)
-    return pipe
 
 
 class BaselineEditor:
-    """Loading, geometry and records shared by the baselines; subclasses implement `edit`.
+    """Loading, geometry and records shared by the single-step editors; subclasses implement `edit`.
 
-    Class attributes of a subclass: `method` (its name in `editors.METHODS`), `paper` and
-    `tiny` (settings dataclasses: the published defaults, and the offline stand-in's),
-    `size_multiple` (what the model needs the image sides to divide by), `min_side` (the
-    shortest side in pixels the model can work with).
+    Class attributes of a subclass, its declaration as data:
+      method: its key in `editors.EDITORS`; title: its name in the paper's tables;
+      paper, tiny: settings dataclasses (the published defaults, and the offline stand-in's);
+      pipeline_class: the diffusers pipeline class's name; stand_in: what the "tiny" model id
+      stands in for here (`loading.model_source`); description: the model in messages;
+      gpu_dtype: the dtype on a GPU (float32 on a CPU); float32_components: components kept in
+      float32 whatever the dtype; pipeline_scheduler: (scheduler class name, config overrides)
+      loaded in place of the repository's; components: handed to `from_pretrained` as they are;
+      uses_source_description: whether it needs a caption of the source (a benchmark with one,
+      PosEdit, passes it as `source_prompt`); size_multiple: what the model needs the image
+      sides to divide by; min_side: the shortest side in pixels the model can work with.
+    `prepare_pipe` is the hook for what an editor does to its pipeline after loading.
     """
 
-    method: str = ""
-    paper: Any = None
-    tiny: Any = None
-    size_multiple: int = 8
-    min_side: int = 8
+    method: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    paper: ClassVar[Any] = None
+    tiny: ClassVar[Any] = None
+    pipeline_class: ClassVar[str] = ""
+    stand_in: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    gpu_dtype: ClassVar[str] = "bfloat16"
+    float32_components: ClassVar[tuple[str, ...]] = ()
+    pipeline_scheduler: ClassVar[tuple[str, dict] | None] = None
+    components: ClassVar[dict[str, Any]] = {}
+    uses_source_description: ClassVar[bool] = False
+    size_multiple: ClassVar[int] = 8
+    min_side: ClassVar[int] = 8
 
     def __init__(self, pipe, settings, *, device: str, offload: bool = False, output_size: int = 512,
                  is_tiny: bool = False, progress: bool = True):
@@ -168,8 +133,6 @@ class BaselineEditor:
         Other presets' video-model knobs do not apply to a baseline; their `offload` does
         (`lowvram`). Keyword overrides change settings fields, e.g. `num_inference_steps=20`.
         """
-        from ..presets import get_preset
-
         preset = get_preset(preset)
         base = cls.tiny if preset.is_tiny else cls.paper
         unknown = sorted(set(overrides) - {f.name for f in fields(base)})
@@ -187,16 +150,38 @@ class BaselineEditor:
 
     @classmethod
     def load_pipe(cls, settings, *, device: str, offload: bool, progress: bool, torch_dtype):
-        """The editor's diffusers pipeline, loaded and placed (each editor says which and how)."""
-        raise NotImplementedError
+        """The editor's pipeline as it declares it (class, stand-in, dtype, components), loaded and placed.
+
+        Through the package's one loader (`loading.load_pipeline`): `settings.model` is a hub
+        id, a folder, or "tiny" (the registered stand-in for `stand_in`).
+        """
+        import diffusers
+        import torch
+
+        dtype = torch_dtype or default_dtype(device, gpu_dtype=getattr(torch, cls.gpu_dtype))
+        if cls.float32_components:
+            dtype = {"default": dtype, **{name: torch.float32 for name in cls.float32_components}}
+        scheduler = None
+        if cls.pipeline_scheduler is not None:
+            name, overrides = cls.pipeline_scheduler
+            scheduler = (getattr(diffusers, name), overrides)
+        pipe = loading.load_pipeline(getattr(diffusers, cls.pipeline_class), settings.model,
+                                     description=cls.description, torch_dtype=dtype, stand_in=cls.stand_in,
+                                     scheduler=scheduler, **cls.components)
+        pipe = cls.prepare_pipe(pipe, settings)
+        loading.place_pipeline(pipe, device, offload=offload)
+        pipe.set_progress_bar_config(disable=not progress, desc=cls.description, leave=False)
+        return pipe
+
+    @classmethod
+    def prepare_pipe(cls, pipe, settings):
+        """What the editor does to its freshly loaded pipeline before it is placed (nothing by default)."""
+        return pipe
 
     # -- shared steps of `edit` -------------------------------------------------------------
 
     def _prepare(self, image, target: str):
         """Load and check the inputs; the source resized to the model's working size."""
-        from ..captions import check_caption
-        from ..imaging import load_image
-
         source = load_image(image)
         target = check_caption(target)
         work_size = working_size(source.size, self.settings.working_size, self.size_multiple)
@@ -216,17 +201,12 @@ class BaselineEditor:
     def _result(self, source: Image.Image, target: str, edited: Image.Image, seed: int, *, parameters: dict,
                 prompts: dict, timings: dict) -> ImageEditResult:
         """Resize the edit to the output geometry and record everything that made it."""
-        from ..version import __version__
-
         size = output_size(source.size, self.output_size)
         source_output = source.resize(size, Image.Resampling.LANCZOS)
         edited_output = edited.convert("RGB").resize(size, Image.Resampling.LANCZOS)
         model = self.settings.model
         record = {
-            "f2f_lab": __version__,
-            "method": self.method,
-            "notice": TINY_NOTICE if self.is_tiny else None,
-            "inputs": {"image_sha256": image_hash(source), "image_size": list(source.size), "target": target},
+            **record_header(self.method, source, target, tiny=self.is_tiny),
             "prompts": prompts,
             "model": {
                 "id": model,

@@ -26,9 +26,9 @@ from typing import Callable, Sequence
 
 from tqdm.auto import tqdm
 
-from ..errors import F2FError
-from ..loading import default_dtype
-from .common import BaselineEditor, ImageEditResult, load_pipeline, source_description, timed, with_options
+from ...errors import F2FError
+from ..base import BaselineEditor, ImageEditResult, timed, with_options
+from .prompts import source_description
 
 FLUX_DEV = "black-forest-labs/FLUX.1-dev"
 
@@ -113,20 +113,14 @@ class FlowEditEditor(BaselineEditor):
     """FlowEdit over diffusers' FLUX components (transformer, VAE, text encoders, scheduler)."""
 
     method = "flowedit"
+    title = "FlowEdit"
     paper = FlowEditSettings()
     tiny = FlowEditSettings(model="tiny", working_size=64, num_inference_steps=4, n_max=3, max_sequence_length=32)
+    pipeline_class = "FluxPipeline"  # its components; the loop is `flowedit` above
+    stand_in = "flux"
+    description = "FlowEdit"
+    uses_source_description = True
     size_multiple = 16  # VAE 8x, then 2x2 patches
-
-    @classmethod
-    def load_pipe(cls, settings, *, device, offload, progress, torch_dtype):
-        from diffusers import FluxPipeline
-
-        from ..tiny import tiny_flux
-
-        pipe = load_pipeline(FluxPipeline, settings.model, tiny_folder=tiny_flux, device=device,
-                             torch_dtype=torch_dtype or default_dtype(device), offload=offload, progress=progress,
-                             description="FlowEdit")
-        return pipe
 
     def edit(
         self,
