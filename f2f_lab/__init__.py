@@ -5,6 +5,7 @@ from .errors import F2FError  # noqa: E402
 from .pipeline import Frame2Frame  # noqa: E402
 from .presets import PRESETS, Preset, get_preset  # noqa: E402
 from .results import EditResult  # noqa: E402
+from . import stand_ins  # noqa: F401  (registers the "tiny" stand-ins)
 
 
 def show(result, **kwargs):
