@@ -132,11 +132,10 @@ def write_tiny_clip_tokenizer(folder: Path, words: str = "a the of photo person 
 
 def tiny_clip_text(tokenizer_folder: Path):
     """A CLIP tokenizer (written locally, no download) and a one-layer 32-d CLIP text encoder."""
-    import torch
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     tokenizer = CLIPTokenizer.from_pretrained(write_tiny_clip_tokenizer(tokenizer_folder), model_max_length=77)
-    torch.manual_seed(0)
+    seed()
     text_encoder = CLIPTextModel(CLIPTextConfig(
         vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
         max_position_embeddings=77, projection_dim=32,
