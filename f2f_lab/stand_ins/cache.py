@@ -21,7 +21,7 @@ def cache_root() -> Path:
 
 
 def build_once(name: str, build: Callable[[Path], None]) -> Path:
-    """Return `cache_root()/tiny/<name>-v<CACHE_VERSION>-diffusers<version>`, running `build(tmp_dir)` first if it is not there yet."""
+    """The folder `cache_root()/tiny/<name>-v<CACHE_VERSION>-diffusers<version>`, built by `build(tmp_dir)` if it is not there yet."""
     import diffusers
 
     target = cache_root() / "tiny" / f"{name}-v{CACHE_VERSION}-diffusers{diffusers.__version__}"

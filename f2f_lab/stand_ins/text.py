@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .cache import seed
 
+
 def tiny_t5(vocab_words: str = "a the of photo cat dog person slowly raising hands video scene"):
     """A T5 tokenizer and encoder that need no download.
 
