@@ -5,6 +5,7 @@ from .errors import F2FError  # noqa: E402
 from .pipeline import Frame2Frame  # noqa: E402
 from .presets import PRESETS, Preset, get_preset  # noqa: E402
 from .results import EditResult  # noqa: E402
+from . import stand_ins  # noqa: F401  (registers the "tiny" stand-ins)
 
 # Add-ons register themselves into the core's registries (presets, video models, selectors).
 from . import toy  # noqa: E402,F401  (the toy world: the "toy" preset, video model and selector)

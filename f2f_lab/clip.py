@@ -2,48 +2,20 @@
 
 The paper uses CLIP ViT-B/32 for its 512-d image features (Sec. 4) and CLIP-I / CLIP score
 (Sec. 5.1). `load_clip("ViT-B-32", "openai")` is that model through open_clip's factory;
-`load_clip("tiny")` is a two-layer CLIP of the same classes with random weights, written
-to an open_clip `local-dir:` folder and loaded back from it, so offline runs use the same
+`load_clip("tiny")` is a two-layer CLIP of the same classes with random weights (the
+registered "clip" stand-in, an open_clip `local-dir:` folder), so offline runs use the same
 loading code. Models are loaded once per (name, pretrained, device) and kept.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-from pathlib import Path
 from typing import Sequence
 
 from PIL import Image
 
 from .errors import F2FError
-from .loading import default_device
-
-TINY_CLIP_CONFIG = {
-    "embed_dim": 64,
-    "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32, "head_width": 32},
-    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
-}
-
-
-def _build_tiny_clip(folder: Path) -> None:
-    import open_clip
-    import torch
-    from safetensors.torch import save_file
-
-    torch.manual_seed(0)
-    model = open_clip.CLIP(**TINY_CLIP_CONFIG)
-    (folder / "open_clip_config.json").write_text(json.dumps({
-        "model_cfg": TINY_CLIP_CONFIG,
-        "preprocess_cfg": {"mean": list(open_clip.OPENAI_DATASET_MEAN), "std": list(open_clip.OPENAI_DATASET_STD)},
-    }))
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(folder / "open_clip_model.safetensors"))
-
-
-def tiny_clip_dir() -> Path:
-    from .tiny import build_once
-
-    return build_once("open-clip", _build_tiny_clip)
+from .loading import default_device, model_source
 
 
 class ClipEncoder:
@@ -95,15 +67,17 @@ def load_clip(name: str = "ViT-B-32", pretrained: str | None = "openai", device:
     import open_clip
 
     device = device or default_device()
-    model_name = f"local-dir:{tiny_clip_dir()}" if name == "tiny" else name
+    source = model_source(name, "clip")  # a stand-in's folder for "tiny", else the name itself
+    stand_in = source != name
+    model_name = f"local-dir:{source}" if stand_in else name
     # OpenAI's CLIPs were trained with QuickGELU, but open_clip's "ViT-B-32" config builds plain
     # GELU and (since 3.x) only warns when given the "openai" weights: ask for the tag's activation.
     # The lookup is by exact key while the factory accepts "ViT-B/32" too: ask with its spelling.
     config_name = name.replace("/", "-")
-    quick_gelu = name != "tiny" and bool(pretrained) and bool(open_clip.get_pretrained_cfg(config_name, pretrained).get("quick_gelu"))
+    quick_gelu = not stand_in and bool(pretrained) and bool(open_clip.get_pretrained_cfg(config_name, pretrained).get("quick_gelu"))
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(
-            model_name, pretrained=None if name == "tiny" else pretrained, device=device, force_quick_gelu=quick_gelu
+            model_name, pretrained=None if stand_in else pretrained, device=device, force_quick_gelu=quick_gelu
         )
         tokenizer = open_clip.get_tokenizer(model_name)
     except (OSError, RuntimeError, ValueError) as exc:
@@ -112,4 +86,4 @@ def load_clip(name: str = "ViT-B-32", pretrained: str | None = "openai", device:
             "Pretrained CLIP weights download from the hub on first use; offline, use the tiny preset."
         ) from None
     model.eval()
-    return ClipEncoder(model, preprocess, tokenizer, name=name, pretrained=None if name == "tiny" else pretrained, device=device)
+    return ClipEncoder(model, preprocess, tokenizer, name=name, pretrained=None if stand_in else pretrained, device=device)

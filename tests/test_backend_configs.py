@@ -1,4 +1,4 @@
-"""The six image-to-video backends' full-size configurations (gpu_check.backend_configs), on the meta
+"""The six image-to-video backends' full-size configurations (stand_ins.video_configs), on the meta
 device only: each checked module has its published parameter count, one layer more or fewer breaks
 that check, every configuration option is one its class takes, and the pipeline takes the modules."""
 
@@ -7,22 +7,15 @@ import inspect
 
 import pytest
 
-from f2f_lab.gpu_check.backend_configs import (
-    BACKEND_MODULES,
-    BACKENDS,
-    FLOAT32_MODULES,
-    PIPELINES,
-    PROCESSORS,
-    PUBLISHED_PARAMETERS,
-    check_parameter_counts,
-)
+from f2f_lab.stand_ins.full_size import check_parameter_counts, meta_modules
+from f2f_lab.stand_ins.video_configs import BACKENDS, FLOAT32_MODULES, PIPELINES, PROCESSORS, PUBLISHED_PARAMETERS
 
 KEYS = list(BACKENDS)
 
 
 @functools.lru_cache(maxsize=None)
 def published_modules(key):
-    return BACKEND_MODULES[key]()  # meta device: shapes only, no memory
+    return meta_modules(key)  # meta device: shapes only, no memory
 
 
 def layer_option(module) -> tuple[str, int]:
@@ -45,7 +38,7 @@ def plain(value):
 
 
 def test_every_backend_has_published_figures_pipeline_and_stand_in():
-    from f2f_lab.tiny_backends import TINY_BACKENDS
+    from f2f_lab.stand_ins.tiny_video import TINY_BACKENDS
 
     assert set(BACKENDS) == set(PUBLISHED_PARAMETERS) == set(PIPELINES) == set(TINY_BACKENDS)
     for key, published in PUBLISHED_PARAMETERS.items():
@@ -69,7 +62,7 @@ def test_one_layer_more_or_fewer_fails_the_published_check(key):
     for name in PUBLISHED_PARAMETERS[key]:
         option, layers = layer_option(published_modules(key)[name])
         for wrong in (layers - 1, layers + 1):
-            modules = BACKEND_MODULES[key](configs={name: {option: wrong}}, only=(name,))
+            modules = meta_modules(key, configs={name: {option: wrong}}, only=(name,))
             assert layer_option(modules[name]) == (option, wrong)
             assert not check_parameter_counts(key, modules)[name]["ok"], (key, name, option, wrong)
 
@@ -99,7 +92,7 @@ def test_the_pipeline_class_takes_the_modules_and_arguments(key):
     pipeline_name, arguments = PIPELINES[key]
     parameters = set(inspect.signature(getattr(diffusers, pipeline_name).__init__).parameters)
     assert set(BACKENDS[key]) | set(PROCESSORS.get(key, {})) | set(arguments) <= parameters
-    modules = BACKEND_MODULES[key](torch.bfloat16)
+    modules = meta_modules(key, torch.bfloat16)
     for name, module in modules.items():
         if name in FLOAT32_MODULES.get(key, ()):  # Wan's VAE and CLIP encoder, as the model cards run them
             assert {p.dtype for p in module.parameters()} == {torch.float32}, name

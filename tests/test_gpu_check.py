@@ -150,7 +150,7 @@ def test_full_size_without_cuda_is_refused_with_what_to_do(capsys):
 
 
 def test_full_size_baseline_configs_have_the_published_parameter_counts():
-    from f2f_lab.gpu_check.full_size import parameter_counts
+    from f2f_lab.stand_ins.full_size import parameter_counts
 
     # The published checkpoints' counts (diffusers / transformers from_pretrained of each).
     assert parameter_counts("sd15") == {"unet": 859_520_964, "vae": 83_653_863, "text_encoder": 123_060_480}
@@ -161,9 +161,10 @@ def test_full_size_baseline_configs_have_the_published_parameter_counts():
 
 
 def test_full_size_local_vlm_config_has_the_published_parameter_count():
-    from f2f_lab.gpu_check.full_size import QWEN2_5_VL_7B, meta_qwen2_5_vl_7b
+    from f2f_lab.stand_ins.configs import QWEN2_5_VL_7B
+    from f2f_lab.stand_ins.full_size import meta_modules
 
-    model = meta_qwen2_5_vl_7b()
+    model = meta_modules("qwen2.5-vl-7b")["model"]
     assert sum(p.numel() for p in model.parameters()) == 8_292_166_656  # Qwen2.5-VL-7B-Instruct: "8.29B" on the hub
     assert sum(p.numel() for p in model.model.visual.parameters()) == 676_550_144  # the ViT and its merger
     assert model.lm_head.weight.numel() == QWEN2_5_VL_7B["text_config"]["vocab_size"] * 3584  # untied
@@ -172,17 +173,17 @@ def test_full_size_local_vlm_config_has_the_published_parameter_count():
 def test_full_size_peer_transformers_have_the_published_parameter_counts():
     import torch
 
-    from f2f_lab.gpu_check.backend_configs import PUBLISHED_PARAMETERS
-    from f2f_lab.gpu_check.peer_items import meta_chronoedit_modules, meta_qwen_image_edit_modules
+    from f2f_lab.stand_ins.full_size import meta_modules
+    from f2f_lab.stand_ins.video_configs import PUBLISHED_PARAMETERS
 
     def count(module):
         return sum(p.numel() for p in module.parameters())
 
-    qwen = meta_qwen_image_edit_modules()["transformer"]
+    qwen = meta_modules("qwen-image-edit", only=("transformer",))["transformer"]
     assert all(p.is_meta for p in qwen.parameters())
     assert count(qwen) == 20_430_401_088  # Qwen-Image README: "20B MMDiT" (diffusers 0.42.1's class defaults)
     assert abs(count(qwen) / 20.4e9 - 1) < 0.005
-    chrono = meta_chronoedit_modules(torch.bfloat16)
+    chrono = meta_modules("chronoedit", torch.bfloat16)
     wan = PUBLISHED_PARAMETERS["wan2.1-480p"]
     for name in ("transformer", "vae", "text_encoder", "image_encoder"):  # a fine-tune of Wan 2.1 I2V 14B
         assert abs(count(chrono[name]) / wan[name]["count"] - 1) <= wan[name]["rtol"], name
@@ -195,7 +196,7 @@ def test_materialise_draws_parameters_and_keeps_integer_buffers():
     from accelerate import init_empty_weights
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    from f2f_lab.gpu_check.full_size import materialise
+    from f2f_lab.stand_ins.full_size import materialise
 
     with init_empty_weights(include_buffers=False):
         model = CLIPTextModel(CLIPTextConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1,

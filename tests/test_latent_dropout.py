@@ -119,6 +119,6 @@ def test_the_speed_harness_reports_the_flops_dropout_removes():
 def _transformer_config():
     from diffusers import CogVideoXTransformer3DModel
 
-    from f2f_lab.tiny import tiny_cogvideox_i2v
+    from f2f_lab.stand_ins.tiny_video import tiny_cogvideox_i2v
 
     return CogVideoXTransformer3DModel.load_config(tiny_cogvideox_i2v((96, 64)), subfolder="transformer")

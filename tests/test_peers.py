@@ -187,7 +187,7 @@ def test_chronoedit_distilled_fuses_the_lora_and_uses_its_sampler():
 def test_the_lora_fuser_adds_b_times_a_scaled_by_alpha_over_rank():
     from diffusers import ChronoEditPipeline
 
-    from f2f_lab.tiny_peers import CHRONOEDIT_DISTILL_LORA, tiny_chronoedit
+    from f2f_lab.stand_ins.tiny_editors import CHRONOEDIT_DISTILL_LORA, tiny_chronoedit
 
     folder = tiny_chronoedit()
     pipe = ChronoEditPipeline.from_pretrained(folder)

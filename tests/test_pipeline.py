@@ -9,7 +9,7 @@ from PIL import Image
 
 from f2f_lab import F2FError, Frame2Frame, get_preset
 from f2f_lab.results import RUN_FILES
-from f2f_lab.tiny import tiny_cogvideox_i2v
+from f2f_lab.stand_ins.tiny_video import tiny_cogvideox_i2v
 from f2f_lab.video import CogVideoXGenerator
 
 

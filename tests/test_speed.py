@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from f2f_lab import F2FError, random_weights
+from f2f_lab import F2FError
 from f2f_lab.bench import flops, meters, speed
 from f2f_lab.cli import build_parser
 from f2f_lab.cli import main as f2f_main
 from f2f_lab.presets import PRESETS, Levers, get_preset
+from f2f_lab.stand_ins import configs, full_size
 from f2f_lab.video import CogVideoXGenerator, SDPAKernelProcessor, apply_levers
 
 CANVAS = PRESETS["tiny"].canvas
@@ -34,7 +35,7 @@ def tiny_generator(levers: Levers | None = None, *, compile_backend: str = "indu
 def tiny_transformer():
     from diffusers import CogVideoXTransformer3DModel
 
-    from f2f_lab.tiny import tiny_cogvideox_i2v
+    from f2f_lab.stand_ins.tiny_video import tiny_cogvideox_i2v
 
     return CogVideoXTransformer3DModel.from_pretrained(tiny_cogvideox_i2v(CANVAS), subfolder="transformer")
 
@@ -63,10 +64,10 @@ def plain_frames() -> np.ndarray:
     return frames_of(tiny_generator())
 
 
-# -- FLOPs (bench/flops.py) and the full-size architecture (random_weights.py) -----------------
+# -- FLOPs (bench/flops.py) and the full-size architecture (stand_ins/full_size.py) -----------------
 
 def test_flop_formula_gives_the_issues_floor_for_the_real_5b_config():
-    counted = flops.denoiser_flops(random_weights.COGVIDEOX_5B_I2V_TRANSFORMER, num_frames=49, height=480, width=720)
+    counted = flops.denoiser_flops(configs.COGVIDEOX_5B_I2V_TRANSFORMER, num_frames=49, height=480, width=720)
     assert counted.tokens == 17_776  # 13 latent frames x 30 x 45 patches + 226 text tokens
     assert counted.per_forward == pytest.approx(3.3e14, rel=0.02)
     assert counted.linear == pytest.approx(1.7e14, rel=0.03)
@@ -94,7 +95,7 @@ def test_flop_formula_agrees_with_torch_flop_counter_on_the_tiny_transformer():
 
 
 def test_full_size_architecture_builds_on_meta_with_the_published_sizes():
-    modules = random_weights.cogvideox_i2v_modules()  # the published 5B I2V configurations
+    modules = full_size.meta_modules("cogvideox")  # the published 5B I2V configurations
     counts = {name: sum(p.numel() for p in module.parameters()) for name, module in modules.items()}
     assert all(p.is_meta for module in modules.values() for p in module.parameters())
     assert 5.0e9 < counts["transformer"] < 6.0e9  # "5B"
@@ -114,15 +115,17 @@ def test_random_weight_generator_materialises_and_generates_at_a_small_size():
     import torch
 
     width, height = CANVAS
-    generator = random_weights.random_cogvideox_generator(
+    generator = full_size.random_cogvideox_generator(
         Levers(fuse_qkv=True), device="cpu", dtype=torch.float32, seed=0,
-        transformer_config={**random_weights.COGVIDEOX_5B_I2V_TRANSFORMER, "num_attention_heads": 2, "attention_head_dim": 16,
+        configs={
+            "transformer": {**configs.COGVIDEOX_5B_I2V_TRANSFORMER, "num_attention_heads": 2, "attention_head_dim": 16,
                             "num_layers": 1, "time_embed_dim": 16, "text_embed_dim": 32, "max_text_seq_length": 16,
                             "sample_width": width // 8, "sample_height": height // 8},
-        vae_config={**random_weights.COGVIDEOX_5B_I2V_VAE, "block_out_channels": (8, 8, 8, 8), "latent_channels": 16,
+            "vae": {**configs.COGVIDEOX_5B_I2V_VAE, "block_out_channels": (8, 8, 8, 8), "latent_channels": 16,
                     "layers_per_block": 1, "norm_num_groups": 2},
-        text_encoder_config={**random_weights.T5_V1_1_XXL_ENCODER, "d_model": 32, "d_kv": 8, "d_ff": 64, "num_layers": 1,
+            "text_encoder": {**configs.T5_V1_1_XXL_ENCODER, "d_model": 32, "d_kv": 8, "d_ff": 64, "num_layers": 1,
                              "num_heads": 4},
+        },
     )
     pipe = generator.pipe
     encoder = pipe.text_encoder

@@ -1,6 +1,6 @@
 """The local VLM backend (issue 13): a transformers model in this process behind the VLM client's interface.
 
-The tiny Qwen2.5-VL (random weights, `tiny.tiny_qwen2_5_vl`) answers gibberish, so these
+The tiny Qwen2.5-VL (random weights, `stand_ins.tiny_vlm.tiny_qwen2_5_vl`) answers gibberish, so these
 tests check the plumbing: the paper's instructions and images reach the model, the answers
 and their costs are recorded, gibberish falls back as it does over the OpenAI protocol, and
 the VLM is off the GPU while the video model runs.

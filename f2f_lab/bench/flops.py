@@ -2,7 +2,7 @@
 
 One forward of the transformer is counted from its configuration (linear layers plus
 attention), twice per step with classifier-free guidance. At 720x480x49 the real 5B model
-(`random_weights.COGVIDEOX_5B_I2V_TRANSFORMER`) does about 3.3e14 per forward; 50 steps with
+(`stand_ins.configs.COGVIDEOX_5B_I2V_TRANSFORMER`) does about 3.3e14 per forward; 50 steps with
 guidance are 3.3e16, about 41 s at the ~800 TFLOP/s of bf16 matrix work measured on the
 task's H100, the floor we compare with (docs/PERFORMANCE.md).
 """

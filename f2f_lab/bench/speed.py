@@ -7,7 +7,7 @@ An edit is timed as users run it (`Frame2Frame.edit`, the preset's levers applie
 warm-up edits that pay for lazy loading and compilation; the video stage is split into the
 pipeline's own pieces (`meters.StageClock`), memory is measured per stage (`meters.PeakMemory`)
 and the denoiser's FLOP rate is set against the hardware's floor (`flops`). `--random-weights
-full` times the full-size architecture with random weights, no download (`f2f_lab.random_weights`).
+full` times the full-size architecture with random weights, no download (`f2f_lab.stand_ins.full_size`).
 `measure_speed` reads top to bottom: check the configuration, load, warm up, measure, summarise.
 """
 
@@ -177,7 +177,7 @@ def _load(spec: Preset, *, device: str, random_weights: str | None, metrics: boo
     """Build the editor (and the scorer) the way users do, timed; its stages get memory buckets."""
     from ..imaging import load_image
     from ..pipeline import Frame2Frame
-    from ..random_weights import random_cogvideox_generator
+    from ..stand_ins.full_size import random_cogvideox_generator
     from ..samples import sample_path
 
     source = load_image(image if image is not None else sample_path(SAMPLE_NAME))

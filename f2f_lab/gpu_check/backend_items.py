@@ -1,7 +1,7 @@
 """Item 8 of the GPU check: every other image-to-video backend, through its adapter, a few steps each.
 
 Full size: each backend's published architecture with random weights drawn on the GPU
-(`backend_configs.random_backend_pipeline`), wrapped in its `video` adapter and run at its
+(`stand_ins.full_size.random_backend_pipeline`), wrapped in its `video` adapter and run at its
 native size (the pixel budget of its preset, at the 3:2 shape of the paper's canvas) with
 `CHECK_FRAMES` frames and `CHECK_STEPS` steps: the generation time, the peak memory and the
 frames prove the path; a full edit costs about `num_inference_steps / CHECK_STEPS` times
@@ -59,7 +59,7 @@ def _backend_run(check: Check, key: str) -> dict[str, Any]:
     start = time.perf_counter()
     adapter = ADAPTERS[backend.family]
     if check.full:
-        from .backend_configs import random_backend_pipeline
+        from ..stand_ins.full_size import random_backend_pipeline
 
         pipe = random_backend_pipeline(key, device=check.device)
         pipe.set_progress_bar_config(disable=True)
@@ -123,11 +123,11 @@ def _dropout_run(check: Check, key: str) -> dict[str, Any]:
     adapter = ADAPTERS[backend.family]
     if check.full:
         if key == "cogvideox":
-            from ..random_weights import random_cogvideox_generator
+            from ..stand_ins.full_size import random_cogvideox_generator
 
             generator = random_cogvideox_generator(device=check.device)
         else:
-            from .backend_configs import random_backend_pipeline
+            from ..stand_ins.full_size import random_backend_pipeline
 
             pipe = random_backend_pipeline(key, device=check.device)
             pipe.set_progress_bar_config(disable=True)

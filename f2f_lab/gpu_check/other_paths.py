@@ -9,7 +9,7 @@
   caption request with the nine in-context images and one C.1 selection request over a
   12-tile collage, through the real captioner and selector, with its default GPU placement
   ("swap": on the CPU between requests).
-Full size: the published architectures with random weights drawn on the GPU (`full_size`);
+Full size: the published architectures with random weights drawn on the GPU (`stand_ins.full_size`);
 tiny size: the tiny models on the CPU. The other video backends are item 8 (`backend_items`).
 """
 
@@ -95,7 +95,7 @@ def baselines(check: Check, item: Item) -> None:
 
 def _saved_sd15(check: Check, item: Item) -> Path | None:
     """Random full-size SD 1.5 saved with `save_pretrained` (so the editors load it as they load the hub's)."""
-    from .full_size import random_sd15_pipeline
+    from ..stand_ins.full_size import random_sd15_pipeline
 
     folder = Path(tempfile.mkdtemp(prefix="f2f-gpu-check-sd15-"))
 
@@ -119,7 +119,7 @@ def _baseline_run(check: Check, editor_class, options: dict, sd_folder: Path | N
         if not check.full:
             editor = editor_class.from_preset("tiny", device=check.device, progress=False)
         elif editor_class.method == "flowedit":
-            from .full_size import random_flux_dev_pipeline
+            from ..stand_ins.full_size import random_flux_dev_pipeline
 
             editor = editor_class(random_flux_dev_pipeline(device=check.device), base, device=check.device, progress=False)
         else:
@@ -158,7 +158,7 @@ def _flux_sets_run(check: Check) -> dict[str, Any]:
     out = Path(tempfile.mkdtemp(prefix="f2f-gpu-check-sets-"))
     try:
         if check.full:
-            from .full_size import random_flux_dev_pipeline
+            from ..stand_ins.full_size import random_flux_dev_pipeline
 
             with _stage(memory, stages, "build"):
                 pipe = random_flux_dev_pipeline(device=check.device)
@@ -245,7 +245,7 @@ def _vlm_local_run(check: Check) -> dict[str, Any]:
     cuda = check.device.startswith("cuda")
     with _stage(memory, stages, "build"):
         if check.full:
-            from .full_size import random_qwen2_5_vl_7b
+            from ..stand_ins.full_size import random_qwen2_5_vl_7b
 
             network, processor = random_qwen2_5_vl_7b(device=check.device)
             vlm = LocalVLM(DEFAULT_LOCAL_MODEL, device=check.device, network=network, processor=processor)

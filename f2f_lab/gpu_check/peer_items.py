@@ -6,30 +6,32 @@ record), at the editor's published settings otherwise (guidance, CFG passes, fra
 Full size: the published architectures with random bf16 weights drawn on the GPU, assembled
 into the real pipeline class and handed to the editor class directly (the editors take a
 pipeline object, as FlowEdit does in item 4; nothing is saved or loaded). Tiny size:
-`make_editor(method, "tiny")` over the tiny stand-ins (`tiny_peers`) on the CPU.
+`make_editor(method, "tiny")` over the tiny stand-ins (`stand_ins.tiny_editors`) on the CPU.
 
 Full-size configurations and what they rely on:
-- Kontext: FLUX.1-dev's transformer, VAE, CLIP-L and T5-XXL (`full_size.random_flux_dev_pipeline`,
+- Kontext: FLUX.1-dev's transformer, VAE, CLIP-L and T5-XXL (`stand_ins.full_size.random_flux_dev_pipeline`,
   the same 11.9B transformer; that Kontext [dev]'s transformer/config.json equals FLUX.1-dev's is
   relied on, not read from the hub) in `FluxKontextPipeline`, FLUX's scheduler configuration.
 - Qwen-Image-Edit-2509: `QwenImageTransformer2DModel()` with diffusers 0.42.1's class defaults
   (60 layers, 24 heads of 128, joint_attention_dim 3584, 64 channels in / 16 out, no guidance
   embedding, zero_cond_t / use_additional_t_cond / use_layer3d_rope off: 20,430,401,088
   parameters, the README's "20B MMDiT"); `AutoencoderKLQwenImage()` defaults; Qwen2.5-VL-7B
-  (`full_size.meta_qwen2_5_vl_7b`, the hub's config.json values). That the 2509 checkpoint's
+  (`stand_ins.configs.QWEN2_5_VL_7B`, the hub's config.json values). That the 2509 checkpoint's
   transformer and VAE configs equal these defaults is unconfirmed against the hub. Its processor
   is the tiny folder's tokenizer with the real 3136 to 12845056 pixel range.
 - ChronoEdit-14B: `ChronoEditTransformer3DModel` with Wan 2.1 I2V 14B's converted config
-  (`backend_configs.WAN21_I2V_14B_TRANSFORMER`; ChronoEdit is a fine-tune of it; its own
+  (`stand_ins.video_configs.WAN21_I2V_14B_TRANSFORMER`; ChronoEdit is a fine-tune of it; its own
   rope_temporal_skip_len is left at the class default 8, unconfirmed against the hub), the Wan 2.1
-  VAE and CLIP ViT-H vision tower in float32, UMT5-XXL (`backend_configs`, as item 8's wan2.1-480p).
-Tokenizers and schedulers are the tiny stand-ins' (`tiny_peers`), as item 8 does.
+  VAE and CLIP ViT-H vision tower in float32, UMT5-XXL (`stand_ins.video_configs`, as item 8's wan2.1-480p).
+All are built by `stand_ins.full_size.meta_modules` (keys "flux-dev", "qwen-image-edit", "chronoedit").
+Tokenizers and schedulers are the tiny stand-ins' (`stand_ins.tiny_editors`), as item 8 does.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from ..editors import EDITORS
@@ -114,52 +116,14 @@ def _peer_run(check: Check, method: str) -> dict[str, Any]:
 
 # -- Full-size pipelines (random weights drawn on the device) ----------------------------------------
 
-def _draw(modules: dict[str, Any], device: str, seed: int) -> dict[str, Any]:
-    """Meta modules (already cast as loaded) given storage on `device`, parameters drawn N(0, 0.02) there."""
-    import torch
-
-    from .full_size import materialise
-
-    generator = torch.Generator(device=device).manual_seed(seed)
-    return {name: materialise(module, device=device, generator=generator) for name, module in modules.items()}
-
-
-def _tiny_part(folder, name: str):
-    """A non-weighted component (tokenizer, scheduler) of a tiny stand-in folder, by its model_index.json class."""
-    import json
-
-    from .backend_configs import _model_class
-
-    library, class_name = json.loads((folder / "model_index.json").read_text())[name]
-    return _model_class(library, class_name).from_pretrained(folder / name)
-
-
 def random_kontext_pipeline(device: str = "cuda", seed: int = 0):
     """`FluxKontextPipeline` over FLUX.1-dev's architecture (about 17B parameters) with random bf16 weights."""
     from diffusers import FluxKontextPipeline
 
-    from .full_size import random_flux_dev_pipeline
+    from ..stand_ins.full_size import random_flux_dev_pipeline
 
     flux = random_flux_dev_pipeline(device=device, seed=seed)
     return FluxKontextPipeline(**flux.components)
-
-
-def meta_qwen_image_edit_modules(token_ids: dict[str, int] | None = None, dtype=None) -> dict[str, Any]:
-    """Qwen-Image-Edit-2509's transformer, VAE and text encoder on the meta device (cast to `dtype` if given)."""
-    from accelerate import init_empty_weights
-    from diffusers import AutoencoderKLQwenImage, QwenImageTransformer2DModel
-
-    from .backend_configs import _cast_as_loaded
-    from .full_size import meta_qwen2_5_vl_7b
-
-    with init_empty_weights(include_buffers=False):
-        # diffusers 0.42.1 class defaults (see the module docstring); unconfirmed against the hub's configs.
-        modules = {"transformer": QwenImageTransformer2DModel(), "vae": AutoencoderKLQwenImage()}
-    modules["text_encoder"] = meta_qwen2_5_vl_7b(token_ids)
-    if dtype is not None:
-        for module in modules.values():
-            _cast_as_loaded(module, dtype)
-    return modules
 
 
 def random_qwen_image_edit_pipeline(device: str = "cuda", seed: int = 0):
@@ -169,36 +133,20 @@ def random_qwen_image_edit_pipeline(device: str = "cuda", seed: int = 0):
     from transformers import Qwen2VLImageProcessor, Qwen2VLProcessor
     from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
 
-    from ..tiny import qwen2_vl_token_ids
-    from ..tiny_peers import tiny_qwen_image_edit
-    from .full_size import QWEN2_5_VL_PIXELS
+    from ..loading import model_source
+    from ..stand_ins.configs import QWEN2_5_VL_PIXELS
+    from ..stand_ins.full_size import random_modules, tiny_part
+    from ..stand_ins.tiny_vlm import qwen2_vl_token_ids
 
-    folder = tiny_qwen_image_edit()
-    tiny = _tiny_part(folder, "processor")
+    folder = Path(model_source("tiny", "qwen-image-edit"))
+    tiny = tiny_part(folder, "processor")
     processor = Qwen2VLProcessor(image_processor=Qwen2VLImageProcessor(**QWEN2_5_VL_PIXELS), tokenizer=tiny.tokenizer,
                                  video_processor=Qwen2VLVideoProcessor(**QWEN2_5_VL_PIXELS),
                                  chat_template=tiny.chat_template)
-    modules = _draw(meta_qwen_image_edit_modules(qwen2_vl_token_ids(tiny.tokenizer), torch.bfloat16), device, seed)
-    return QwenImageEditPlusPipeline(scheduler=_tiny_part(folder, "scheduler"), tokenizer=processor.tokenizer,
+    configs = {"text_encoder": qwen2_vl_token_ids(tiny.tokenizer)}
+    modules = random_modules("qwen-image-edit", device, torch.bfloat16, seed, configs=configs)
+    return QwenImageEditPlusPipeline(scheduler=tiny_part(folder, "scheduler"), tokenizer=processor.tokenizer,
                                      processor=processor, **modules)
-
-
-def meta_chronoedit_modules(dtype=None) -> dict[str, Any]:
-    """ChronoEdit-14B's transformer (Wan 2.1 I2V 14B's config), VAE, UMT5-XXL and CLIP ViT-H on the meta device.
-
-    `dtype` casts as loaded, except the VAE and the CLIP image encoder, which stay float32 (the docs).
-    """
-    from accelerate import init_empty_weights
-    from diffusers import ChronoEditTransformer3DModel
-
-    from .backend_configs import WAN21_I2V_14B_TRANSFORMER, _cast_as_loaded, meta_backend_modules
-
-    with init_empty_weights(include_buffers=False):
-        transformer = ChronoEditTransformer3DModel(**WAN21_I2V_14B_TRANSFORMER)
-    if dtype is not None:
-        _cast_as_loaded(transformer, dtype)
-    others = meta_backend_modules("wan2.1-480p", dtype, only=("vae", "text_encoder", "image_encoder"))
-    return {"transformer": transformer, **others}
 
 
 def random_chronoedit_pipeline(device: str = "cuda", seed: int = 0):
@@ -207,12 +155,13 @@ def random_chronoedit_pipeline(device: str = "cuda", seed: int = 0):
     from diffusers import ChronoEditPipeline
     from transformers import CLIPImageProcessor
 
-    from ..tiny_peers import tiny_chronoedit
-    from .backend_configs import CLIP_VIT_H14_PROCESSOR
+    from ..loading import model_source
+    from ..stand_ins.full_size import random_modules, tiny_part
+    from ..stand_ins.video_configs import CLIP_VIT_H14_PROCESSOR
 
-    folder = tiny_chronoedit()
-    modules = _draw(meta_chronoedit_modules(torch.bfloat16), device, seed)
-    return ChronoEditPipeline(tokenizer=_tiny_part(folder, "tokenizer"), scheduler=_tiny_part(folder, "scheduler"),
+    folder = Path(model_source("tiny", "chronoedit"))
+    modules = random_modules("chronoedit", device, torch.bfloat16, seed)
+    return ChronoEditPipeline(tokenizer=tiny_part(folder, "tokenizer"), scheduler=tiny_part(folder, "scheduler"),
                               image_processor=CLIPImageProcessor(**CLIP_VIT_H14_PROCESSOR), **modules)
 
 

@@ -2,7 +2,7 @@
 
 Every timing goes through the speed harness (`bench.speed.measure_speed`, its stage clock
 and per-stage peak memory, `bench.flops`); full size builds CogVideoX-5B I2V with random
-bf16 weights on the GPU (`random_weights`), tiny size the tiny models on the CPU.
+bf16 weights on the GPU (`stand_ins.full_size`), tiny size the tiny models on the CPU.
 """
 
 from __future__ import annotations
@@ -239,7 +239,7 @@ def _edit_run(check: Check, preset, steps: int) -> dict[str, Any]:
 
     from ..bench.meters import InStage, PeakMemory, StageClock, sync
     from ..pipeline import Frame2Frame
-    from ..random_weights import random_cogvideox_generator
+    from ..stand_ins.full_size import random_cogvideox_generator
     from ..samples import sample_path
     from ..testing.openai_server import openai_server
 

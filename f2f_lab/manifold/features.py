@@ -21,7 +21,7 @@ from ..records import atomic_path
 
 
 def default_cache_dir() -> Path:
-    from ..tiny import cache_root
+    from ..stand_ins.cache import cache_root
 
     return cache_root() / "clip-features"
 

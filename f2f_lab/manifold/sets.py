@@ -209,11 +209,10 @@ def _load_flux(settings: FluxSettings, device, offload: bool):
     from diffusers import FluxPipeline
 
     from ..loading import default_dtype, load_pipeline, place_pipeline
-    from ..tiny import tiny_flux
 
     # FLUX.1-dev is gated: the loader's message says how to log in and accept the licence.
     pipe = load_pipeline(FluxPipeline, settings.model, description="the FLUX image sets (about 33 GB)",
-                         torch_dtype=default_dtype(str(device)), tiny_folder=tiny_flux)
+                         torch_dtype=default_dtype(str(device)), stand_in="flux")
     place_pipeline(pipe, str(device), offload=offload)
     pipe.set_progress_bar_config(disable=True)
     return pipe

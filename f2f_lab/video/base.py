@@ -51,13 +51,6 @@ class VideoGenerator:
     # -- loading -------------------------------------------------------------------------------
 
     @classmethod
-    def tiny_folder(cls, backend: VideoBackend, canvas: tuple[int, int]):
-        """The folder of this backend's tiny random-weight stand-in (`tiny_backends`)."""
-        from ..tiny_backends import TINY_BACKENDS
-
-        return TINY_BACKENDS[backend.key]()
-
-    @classmethod
     def from_pretrained(
         cls,
         model_id: str | None = None,
@@ -97,7 +90,8 @@ class VideoGenerator:
             dtype = {"default": torch_dtype, **{name: torch.float32 for name in backend.fp32_components}}
         pipe = load_pipeline(
             getattr(diffusers, backend.pipeline), model_id, description=f"the video model {backend.key} ({backend.parameters})",
-            torch_dtype=dtype, revision=revision, tiny_folder=lambda: cls.tiny_folder(backend, canvas or backend.tiny_canvas),
+            torch_dtype=dtype, revision=revision,
+            stand_in=f"video:{backend.key}", stand_in_context={"canvas": canvas or backend.tiny_canvas},
         )
         apply_levers(pipe, levers, device=device)
         pipe.set_progress_bar_config(disable=not progress, desc="video", leave=False)

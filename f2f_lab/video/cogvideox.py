@@ -50,14 +50,6 @@ class CogVideoXGenerator(VideoGenerator):
         super().__init__(pipe, model_id, device, backend=backend, revision=revision, levers=levers)
 
     @classmethod
-    def tiny_folder(cls, backend: VideoBackend, canvas: tuple[int, int]):
-        if backend.key == "cogvideox":
-            from ..tiny import tiny_cogvideox_i2v
-
-            return tiny_cogvideox_i2v(canvas)
-        return super().tiny_folder(backend, canvas)
-
-    @classmethod
     def from_pretrained(cls, model_id: str | None = None, *, backend: VideoBackend | str = "cogvideox", **options) -> "CogVideoXGenerator":
         """Load CogVideoX-5B I2V (the paper's; `canvas` (width, height) sizes the tiny stand-in) or 1.5."""
         return super().from_pretrained(model_id, backend=backend, **options)

@@ -154,10 +154,9 @@ class LocalVLM:
     def _load(self, model: str, revision: str | None):
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        from ..loading import explained_load_errors
-        from ..tiny import tiny_qwen2_5_vl
+        from ..loading import explained_load_errors, model_source
 
-        source = str(tiny_qwen2_5_vl()) if model == "tiny" else model
+        source = model_source(model, "vlm:qwen2.5-vl")
         with explained_load_errors(model, "the local VLM (about 17 GB for Qwen2.5-VL-7B)",
                                    "Or name another model with --vlm-model, or use --vlm openai."):
             processor = AutoProcessor.from_pretrained(source, revision=revision)

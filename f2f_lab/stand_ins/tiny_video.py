@@ -1,13 +1,14 @@
-"""Small random-weight stand-ins of six image-to-video backends, for offline runs and tests.
+"""Tiny random-weight stand-ins of the image-to-video backends (the "video:<key>" stand-ins).
 
-Like `f2f_lab.tiny`, each stand-in is built from the real diffusers/transformers classes of
-a released model with a tiny configuration (one transformer layer, a few channels), written
-once with `save_pretrained` into the `$F2F_CACHE` folder by `tiny.build_once`, and returned
-as a folder that `<Pipeline>.from_pretrained(folder)` loads exactly as it loads real
-weights. Nothing is downloaded; tokenizers are written offline. Outputs are noise.
+Each is built from the real diffusers/transformers classes of a released model with a tiny
+configuration (one transformer layer, a few channels), written once into the cache
+(`cache.build_once`) and returned as a folder that `<Pipeline>.from_pretrained(folder)`
+loads exactly as it loads real weights. Nothing is downloaded. Outputs are noise.
 
 What each stand-in keeps of its model (the call rules the pipelines enforce):
 
+- "cogvideox": CogVideoX-5B I2V (the paper's), rotary plus learned positional embeddings, so
+  built for one (width, height) canvas (multiples of 16 px) and 17 frames.
 - "cogvideox1.5": CogVideoX1.5-5B-I2V (`CogVideoXImageToVideoPipeline`): 2x2x2 patches,
   rotary embeddings only, "ofs" embedding. Any size that is a multiple of 16 px up to
   `COGVIDEOX15_MAX_SIDE`; 16N+1 frames as the model was trained (the pipeline returns
@@ -34,13 +35,13 @@ RuntimeError inside the transformer (CogVideoX 1.5: a multiple of 8 but not 16).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Callable
 
-from .tiny import QWEN2_VL_CHAT_TEMPLATE, QWEN2_VL_SPECIAL_TOKENS, _qwen_tiny_bpe, build_once, write_t5_sentencepiece
+from .cache import build_once, seed
+from .text import qwen2_tokenizer, ship_spiece, spiece_tokenizer, t5_encoder
 
-BACKENDS_FORMAT = 1  # bump whenever a configuration here changes (tiny.FORMAT_VERSION also keys the folders)
+TEXT_MAX_LENGTH = 128  # the tiny CogVideoX-5B's text length (the real model's: 226 tokens)
 
 # CogVideoX 1.5's rotary grid is sliced out of a grid of sample size / patch ("slice" grid
 # type), which caps the latent grid; 32 latent px (256 px) per side covers any small canvas.
@@ -49,69 +50,61 @@ COGVIDEOX15_MAX_SIDE = COGVIDEOX15_SAMPLE_SIZE * 8
 WAN_TEXT_LENGTH = 512  # Wan's attention hard-codes 512 text tokens when image tokens have their own projections
 
 
-def _seed() -> None:
-    """Seed torch before a module is built, so every build writes the same weights."""
-    import torch
-
-    torch.manual_seed(0)
-
-
-def _build(name: str, build: Callable[[Path], None]) -> Path:
-    return build_once(f"{name}-b{BACKENDS_FORMAT}", build)
-
-
 # ---------------------------------------------------------------------------------------------
-# Text encoders and tokenizers
+# CogVideoX-5B I2V (the paper's)
 
 
-def _spiece_tokenizer(folder: Path, model_max_length: int):
-    """A T5 tokenizer converted from a sentencepiece model trained into `folder/_spiece`.
-
-    T5 and UMT5 tokenizers on the hub are a `spiece.model` (sometimes with a tokenizer.json);
-    `_ship_spiece` puts the file next to the saved tokenizer.
-    """
+def _build_cogvideox_i2v(folder: Path, canvas: tuple[int, int]) -> None:
+    from diffusers import AutoencoderKLCogVideoX, CogVideoXImageToVideoPipeline, CogVideoXTransformer3DModel
     from transformers import T5Tokenizer
 
+    from .text import write_t5_sentencepiece
+
+    width, height = canvas
     spiece = write_t5_sentencepiece(folder / "_spiece")
-    return T5Tokenizer.from_pretrained(spiece, extra_ids=0, model_max_length=model_max_length)
+    tokenizer = T5Tokenizer.from_pretrained(spiece, extra_ids=0)  # the real folder's conversion
+    text_encoder = t5_encoder(len(tokenizer))
+    seed()
+    # Same structure as CogVideoX-5b-I2V (image latents concatenated to the noise, so
+    # in_channels = 2 x latent channels; rotary plus learned positional embeddings), scaled down.
+    transformer = CogVideoXTransformer3DModel(
+        num_attention_heads=4, attention_head_dim=16, in_channels=16, out_channels=8,
+        time_embed_dim=32, text_embed_dim=32, num_layers=1,
+        sample_width=width // 8, sample_height=height // 8, sample_frames=17,  # the tiny preset's frame count: its learned embedding fits it
+        patch_size=2, temporal_compression_ratio=4, max_text_seq_length=TEXT_MAX_LENGTH,
+        use_rotary_positional_embeddings=True, use_learned_positional_embeddings=True,
+    )
+    seed()
+    vae = AutoencoderKLCogVideoX(
+        in_channels=3, out_channels=3,
+        down_block_types=("CogVideoXDownBlock3D",) * 4, up_block_types=("CogVideoXUpBlock3D",) * 4,
+        block_out_channels=(8, 8, 8, 8), latent_channels=8, layers_per_block=1, norm_num_groups=2,
+        temporal_compression_ratio=4,
+    )
+    pipe = CogVideoXImageToVideoPipeline(
+        tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=_cogvideox_scheduler()
+    )
+    pipe.save_pretrained(folder)
+    ship_spiece(folder, keep_tokenizer_json=False)  # as on the hub: spiece.model alone, converted on load
 
 
-def _ship_spiece(folder: Path, *, keep_tokenizer_json: bool) -> None:
-    """Move `_spiece/spiece.model` into the saved `folder/tokenizer`.
+def _cogvideox_scheduler():
+    """The real model's scheduler configuration: DDIM with v-prediction, zero-SNR, trailing."""
+    from diffusers import CogVideoXDDIMScheduler
 
-    Without tokenizer.json the tokenizer is converted from spiece.model on every load (as
-    for CogVideoX's and LTX's hub folders); Wan's umt5 folder ships both files.
-    """
-    tokenizer_dir = folder / "tokenizer"
-    if not keep_tokenizer_json:
-        (tokenizer_dir / "tokenizer.json").unlink(missing_ok=True)
-    shutil.move(str(folder / "_spiece" / "spiece.model"), tokenizer_dir / "spiece.model")
-    shutil.rmtree(folder / "_spiece")
+    return CogVideoXDDIMScheduler(
+        beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, prediction_type="v_prediction",
+        rescale_betas_zero_snr=True, snr_shift_scale=1.0, timestep_spacing="trailing",
+        set_alpha_to_one=True, clip_sample=False,
+    )
 
 
-def _t5_encoder(vocab_size: int, *, umt5: bool = False, d_model: int = 32):
-    """A one-layer (UM)T5 encoder with `d_model` outputs."""
-    from transformers import T5Config, T5EncoderModel, UMT5Config, UMT5EncoderModel
-
-    config_class, model_class = (UMT5Config, UMT5EncoderModel) if umt5 else (T5Config, T5EncoderModel)
-    _seed()
-    return model_class(config_class(
-        vocab_size=vocab_size, d_model=d_model, d_kv=8, d_ff=64, num_layers=1, num_heads=4,
-        relative_attention_num_buckets=8, feed_forward_proj="gated-gelu", is_encoder_decoder=False,
-    ))
-
-
-def _qwen2_tokenizer():
-    """Qwen2's byte-level BPE (tiny vocabulary from `tiny._qwen_tiny_bpe`) with Qwen2.5-VL's
-    special tokens and chat template, which HunyuanVideo-1.5 applies to every prompt."""
-    from transformers import Qwen2Tokenizer
-
-    vocab, merges = _qwen_tiny_bpe()
-    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=merges, errors="replace", model_max_length=32768)
-    tokenizer.add_special_tokens({"additional_special_tokens": list(QWEN2_VL_SPECIAL_TOKENS[1:])})
-    tokenizer.eos_token, tokenizer.pad_token = "<|im_end|>", "<|endoftext|>"
-    tokenizer.chat_template = QWEN2_VL_CHAT_TEMPLATE
-    return tokenizer
+def tiny_cogvideox_i2v(canvas: tuple[int, int] = (96, 64)) -> Path:
+    """Folder of a tiny CogVideoX image-to-video pipeline for a (width, height) canvas."""
+    width, height = canvas
+    if width % 16 or height % 16:
+        raise ValueError(f"tiny canvas sides must be multiples of 16, got {canvas}")
+    return build_once(f"cogvideox-i2v-{width}x{height}", lambda folder: _build_cogvideox_i2v(folder, canvas))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,16 +112,11 @@ def _qwen2_tokenizer():
 
 
 def _build_cogvideox15_i2v(folder: Path) -> None:
-    from diffusers import (
-        AutoencoderKLCogVideoX,
-        CogVideoXDDIMScheduler,
-        CogVideoXImageToVideoPipeline,
-        CogVideoXTransformer3DModel,
-    )
+    from diffusers import AutoencoderKLCogVideoX, CogVideoXImageToVideoPipeline, CogVideoXTransformer3DModel
 
-    tokenizer = _spiece_tokenizer(folder, model_max_length=226)
-    text_encoder = _t5_encoder(len(tokenizer))
-    _seed()
+    tokenizer = spiece_tokenizer(folder, model_max_length=226)
+    text_encoder = t5_encoder(len(tokenizer))
+    seed()
     # CogVideoX1.5-5B-I2V's structure, scaled down: image latents concatenated to the noise
     # (in_channels = 2 x latent channels), 2x2 spatial and 2-frame temporal patches without
     # bias, rotary embeddings only (so any resolution within the sample size), and the "ofs"
@@ -140,7 +128,7 @@ def _build_cogvideox15_i2v(folder: Path) -> None:
         patch_size=2, patch_size_t=2, patch_bias=False, temporal_compression_ratio=4, max_text_seq_length=226,
         use_rotary_positional_embeddings=True, use_learned_positional_embeddings=False,
     )
-    _seed()
+    seed()
     # 1.5's VAE has the 1.0 structure; its latents are divided, not multiplied, by 0.7 at encoding.
     vae = AutoencoderKLCogVideoX(
         in_channels=3, out_channels=3,
@@ -148,17 +136,11 @@ def _build_cogvideox15_i2v(folder: Path) -> None:
         block_out_channels=(8, 8, 8, 8), latent_channels=8, layers_per_block=1, norm_num_groups=2,
         temporal_compression_ratio=4, scaling_factor=0.7, invert_scale_latents=True,
     )
-    # The real model's scheduler configuration: DDIM with v-prediction, zero-SNR, trailing.
-    scheduler = CogVideoXDDIMScheduler(
-        beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, prediction_type="v_prediction",
-        rescale_betas_zero_snr=True, snr_shift_scale=1.0, timestep_spacing="trailing",
-        set_alpha_to_one=True, clip_sample=False,
-    )
     pipe = CogVideoXImageToVideoPipeline(
-        tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=scheduler
+        tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer, scheduler=_cogvideox_scheduler()
     )
     pipe.save_pretrained(folder)
-    _ship_spiece(folder, keep_tokenizer_json=False)
+    ship_spiece(folder, keep_tokenizer_json=False)
 
 
 def tiny_cogvideox15_i2v() -> Path:
@@ -166,7 +148,7 @@ def tiny_cogvideox15_i2v() -> Path:
 
     Sides: multiples of 16 px up to `COGVIDEOX15_MAX_SIDE`; frames 16N+1 (17, 33, ...).
     """
-    return _build("cogvideox1.5-i2v", _build_cogvideox15_i2v)
+    return build_once("cogvideox1.5-i2v", _build_cogvideox15_i2v)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +181,7 @@ def _wan21_vae():
     Its default latents_mean/std are the real model's."""
     from diffusers import AutoencoderKLWan
 
-    _seed()
+    seed()
     return AutoencoderKLWan(base_dim=8, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
                             temperal_downsample=[False, True, True])
 
@@ -209,7 +191,7 @@ def _wan22_vae():
     top of 8x downsampling (16x spatial), 4x temporal."""
     from diffusers import AutoencoderKLWan
 
-    _seed()
+    seed()
     return AutoencoderKLWan(
         base_dim=8, z_dim=48, in_channels=12, out_channels=12, is_residual=True, patch_size=2,
         dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True],
@@ -227,8 +209,8 @@ def _wan_scheduler(flow_shift: float):
 
 def _wan_text(folder: Path):
     """UMT5 encoder + tokenizer (Wan's text encoder is umt5-xxl); the tokenizer loads with AutoTokenizer."""
-    tokenizer = _spiece_tokenizer(folder, model_max_length=WAN_TEXT_LENGTH)
-    return tokenizer, _t5_encoder(len(tokenizer), umt5=True)
+    tokenizer = spiece_tokenizer(folder, model_max_length=WAN_TEXT_LENGTH)
+    return tokenizer, t5_encoder(len(tokenizer), umt5=True)
 
 
 def _save_wan(folder: Path, **components) -> None:
@@ -237,13 +219,13 @@ def _save_wan(folder: Path, **components) -> None:
     tokenizer, text_encoder = _wan_text(folder)
     pipe = WanImageToVideoPipeline(tokenizer=tokenizer, text_encoder=text_encoder, **components)
     pipe.save_pretrained(folder)
-    _ship_spiece(folder, keep_tokenizer_json=True)
+    ship_spiece(folder, keep_tokenizer_json=True)
 
 
 def _build_wan21_i2v(folder: Path) -> None:
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
 
-    _seed()
+    seed()
     # The image encoder is CLIP ViT-H/14's vision tower (the pipeline takes its penultimate
     # hidden states); tiny: 32 px images in 8 px patches, 17 tokens of width 16.
     image_encoder = CLIPVisionModel(CLIPVisionConfig(
@@ -265,7 +247,7 @@ def tiny_wan21_i2v() -> Path:
     Sides: multiples of 16 px; frames 4k+1. `max_sequence_length` must stay at 512 (the
     default): Wan's attention splits image from text tokens by assuming 512 text tokens.
     """
-    return _build("wan2.1-i2v-480p", _build_wan21_i2v)
+    return build_once("wan2.1-i2v-480p", _build_wan21_i2v)
 
 
 def _build_wan22_ti2v_5b(folder: Path) -> None:
@@ -282,7 +264,7 @@ def tiny_wan22_ti2v_5b() -> Path:
 
     Sides: multiples of 32 px (16x VAE, 2x2 patches); frames 4k+1.
     """
-    return _build("wan2.2-ti2v-5b", _build_wan22_ti2v_5b)
+    return build_once("wan2.2-ti2v-5b", _build_wan22_ti2v_5b)
 
 
 def _build_wan22_i2v_a14b(folder: Path) -> None:
@@ -300,7 +282,7 @@ def tiny_wan22_i2v_a14b() -> Path:
 
     Sides: multiples of 16 px; frames 4k+1.
     """
-    return _build("wan2.2-i2v-a14b", _build_wan22_i2v_a14b)
+    return build_once("wan2.2-i2v-a14b", _build_wan22_i2v_a14b)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,7 +297,7 @@ def _hunyuan15_vae():
     downsamplings need five blocks), a few channels wide."""
     from diffusers import AutoencoderKLHunyuanVideo15
 
-    _seed()
+    seed()
     return AutoencoderKLHunyuanVideo15(
         in_channels=3, out_channels=3, latent_channels=HUNYUAN15_LATENT_CHANNELS, block_out_channels=(8, 8, 8, 16, 16),
         layers_per_block=1, spatial_compression_ratio=16, temporal_compression_ratio=4,
@@ -338,8 +320,8 @@ def _build_hunyuan15_i2v(folder: Path) -> None:
         SiglipVisionModel,
     )
 
-    tokenizer = _qwen2_tokenizer()
-    _seed()
+    tokenizer = qwen2_tokenizer()
+    seed()
     # The pipeline reads the third-last hidden state, so the text model needs two layers.
     text_encoder = Qwen2_5_VLTextModel(Qwen2_5_VLTextConfig(
         vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
@@ -349,14 +331,14 @@ def _build_hunyuan15_i2v(folder: Path) -> None:
         bos_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     ))
     tokenizer_2 = ByT5Tokenizer()  # bytes need no vocabulary file
-    text_encoder_2 = _t5_encoder(len(tokenizer_2))
-    _seed()
+    text_encoder_2 = t5_encoder(len(tokenizer_2))
+    seed()
     # SigLIP so400m-patch14-384 in the real model; tiny: 32 px images, 16 tokens of width 16.
     image_encoder = SiglipVisionModel(SiglipVisionConfig(
         hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, image_size=32, patch_size=8,
     ))
     feature_extractor = SiglipImageProcessor(size={"height": 32, "width": 32})
-    _seed()
+    seed()
     # HunyuanVideo-1.5 I2V's structure, scaled down: input = noise + image-condition latents +
     # mask (2C+1 channels), Qwen/ByT5/SigLIP tokens refined and joined, 3-axis rotary
     # embedding summing to the head size. (Its ByT5 projection is 2048 wide whatever the
@@ -383,7 +365,7 @@ def tiny_hunyuan15_i2v() -> Path:
     The output size is a bucket of about HUNYUAN15_TARGET_SIZE**2 px (sides multiples of 16)
     nearest the image's aspect ratio; frames 4k+1; guidance is `pipe.guider`'s.
     """
-    return _build("hunyuan1.5-i2v", _build_hunyuan15_i2v)
+    return build_once("hunyuan1.5-i2v", _build_hunyuan15_i2v)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,7 +380,7 @@ def _ltx_vae():
     timestep, with noise injection and residual 2x upsamplers."""
     from diffusers import AutoencoderKLLTXVideo
 
-    _seed()
+    seed()
     return AutoencoderKLLTXVideo(
         in_channels=3, out_channels=3, latent_channels=LTX_LATENT_CHANNELS,
         block_out_channels=(8, 8, 8, 8), layers_per_block=(1, 1, 1, 1, 1),
@@ -413,9 +395,9 @@ def _ltx_vae():
 def _build_ltx_i2v(folder: Path) -> None:
     from diffusers import FlowMatchEulerDiscreteScheduler, LTXImageToVideoPipeline, LTXVideoTransformer3DModel
 
-    tokenizer = _spiece_tokenizer(folder, model_max_length=128)
-    text_encoder = _t5_encoder(len(tokenizer))
-    _seed()
+    tokenizer = spiece_tokenizer(folder, model_max_length=128)
+    text_encoder = t5_encoder(len(tokenizer))
+    seed()
     transformer = LTXVideoTransformer3DModel(
         in_channels=LTX_LATENT_CHANNELS, out_channels=LTX_LATENT_CHANNELS, patch_size=1, patch_size_t=1,
         num_attention_heads=2, attention_head_dim=16, cross_attention_dim=32, num_layers=1, caption_channels=32,
@@ -433,7 +415,7 @@ def _build_ltx_i2v(folder: Path) -> None:
         scheduler=scheduler, vae=_ltx_vae(), text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer
     )
     pipe.save_pretrained(folder)
-    _ship_spiece(folder, keep_tokenizer_json=False)
+    ship_spiece(folder, keep_tokenizer_json=False)
 
 
 def tiny_ltx_i2v() -> Path:
@@ -443,9 +425,10 @@ def tiny_ltx_i2v() -> Path:
     `decode_noise_scale` (the 0.9.1 card's: 0.03 and 0.025). `LTXConditionPipeline` loads
     the folder too, and runs once its scheduler is given a static shift (see `_build_ltx_i2v`).
     """
-    return _build("ltx-i2v", _build_ltx_i2v)
+    return build_once("ltx-i2v", _build_ltx_i2v)
 
 
+# The backends beyond the paper's CogVideoX-5B (whose stand-in is built per canvas).
 TINY_BACKENDS: dict[str, Callable[[], Path]] = {
     "cogvideox1.5": tiny_cogvideox15_i2v,
     "wan2.1-480p": tiny_wan21_i2v,
@@ -454,3 +437,10 @@ TINY_BACKENDS: dict[str, Callable[[], Path]] = {
     "hunyuan1.5": tiny_hunyuan15_i2v,
     "ltx": tiny_ltx_i2v,
 }
+
+
+def tiny_video(key: str, canvas: tuple[int, int] | None = None) -> Path:
+    """The "video:<key>" stand-in's folder; `canvas` (width, height) sizes the paper's CogVideoX only."""
+    if key == "cogvideox":
+        return tiny_cogvideox_i2v(canvas or (96, 64))
+    return TINY_BACKENDS[key]()

@@ -1,15 +1,10 @@
-"""Full-size random-weight builds of the six image-to-video backends (`f2f_lab.tiny_backends` keys).
+"""The published configurations of the six image-to-video backends beyond the paper's (`tiny_video.TINY_BACKENDS` keys).
 
-`f2f_lab.random_weights` builds CogVideoX-5B I2V this way and `full_size` the baselines'
-models; this module adds the published configurations of CogVideoX1.5-5B-I2V, Wan2.1-I2V-14B-480P,
-Wan2.2-TI2V-5B, Wan2.2-I2V-A14B, HunyuanVideo-1.5 480p I2V and LTX-Video (2B), so the GPU check
-times each backend at its real size without a download. Modules are made on the `meta` device
-(no memory), cast there as `from_pretrained(torch_dtype=...)` casts them (Wan's `_keep_in_fp32_modules`
-stay float32), then given storage on the target device and drawn N(0, 0.02) there, so a 16B
-transformer never passes through a CPU initialisation or a float32 copy.
-Tokenizers, schedulers and the guider come from the tiny offline stand-in of the same backend
-(`tiny_backends.TINY_BACKENDS[key]()`): their ids are valid ids of the real vocabularies. The two
-image processors are built here at the real encoders' input sizes (the stand-ins' are 32 px).
+CogVideoX1.5-5B-I2V, Wan2.1-I2V-14B-480P, Wan2.2-TI2V-5B, Wan2.2-I2V-A14B, HunyuanVideo-1.5 480p
+I2V and LTX-Video (2B): each backend's weighted modules (`BACKENDS`), its pipeline class and
+arguments (`PIPELINES`), the modules kept in float32 and the image processors built at the real
+encoders' input sizes, so `full_size.random_backend_pipeline` times each backend at its real size
+without a download (tokenizers, schedulers and the guider come from the tiny stand-in).
 
 Where the configurations come from (diffusers' conversion scripts are read at
 huggingface/diffusers HEAD 58eb52c, diffusers 0.42.1's classes are the ones instantiated; the
@@ -32,13 +27,9 @@ checkpoint sizes on the hub divided by the bytes per weight of their dtype.
 
 from __future__ import annotations
 
-import functools
-import importlib
-import json
-from typing import Any, Callable
+from typing import Any
 
-from ..random_weights import COGVIDEOX_5B_I2V_VAE, T5_V1_1_XXL_ENCODER
-from .full_size import QWEN2_5_VL_7B, materialise
+from .configs import COGVIDEOX_5B_I2V_VAE, QWEN2_5_VL_7B, T5_V1_1_XXL_ENCODER
 
 # -- CogVideoX1.5-5B-I2V (THUDM/CogVideoX1.5-5B-I2V) -------------------------------------------
 # scripts/convert_cogvideox_to_diffusers.py, get_transformer_init_kwargs("1.5") (patch 2, patch_size_t 2,
@@ -143,7 +134,7 @@ HUNYUAN15_480P_I2V_TRANSFORMER = dict(target_size=640, task_type="i2v")
 # blocks 128/256/512/1024/1024, 16x spatial, 4x temporal, scaling 1.03682).
 HUNYUAN15_VAE: dict = {}
 # load_mllm: Qwen/Qwen2.5-VL-7B-Instruct's language model (AutoModel(...).language_model), i.e. the text
-# tower of full_size.QWEN2_5_VL_7B (the hub config.json values) without the LM head, and without its
+# tower of configs.QWEN2_5_VL_7B (the hub config.json values) without the LM head, and without its
 # sliding_window (32768), which Qwen2_5_VLTextConfig 5.24 stores as None since use_sliding_window is False.
 QWEN2_5_VL_7B_TEXT = {k: v for k, v in QWEN2_5_VL_7B["text_config"].items()
                       if k not in ("tie_word_embeddings", "sliding_window")}
@@ -184,7 +175,7 @@ LTX_VIDEO_2B_TRANSFORMER = dict(
 # (philgram/LTX-Video) have this config, and a-r-r-o-w/LTX-Video-0.9.1-diffusers calls itself the
 # unofficial diffusers weights of 0.9.1. (The tiny stand-in has 0.9.1's timestep-conditioned VAE.)
 LTX_VIDEO_090_VAE: dict = {}
-# Text encoder: google/t5-v1_1-xxl (the script's text_encoder_id), random_weights.T5_V1_1_XXL_ENCODER.
+# Text encoder: google/t5-v1_1-xxl (the script's text_encoder_id), configs.T5_V1_1_XXL_ENCODER.
 
 # -- The backends ----------------------------------------------------------------------------------
 # key -> {module name: (library, class name, configuration)}; transformers classes get their config class.
@@ -311,128 +302,3 @@ PUBLISHED_PARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 
-
-def _model_class(library: str, name: str):
-    return getattr(importlib.import_module(library), name)
-
-
-def meta_backend_modules(key: str, dtype=None, *, configs: dict[str, dict] | None = None,
-                         only: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """The weighted modules of backend `key`'s pipeline on the meta device (parameters without storage; buffers real).
-
-    `dtype` casts them there (free), except `FLOAT32_MODULES[key]`, which stay float32; None keeps the
-    classes' float32. `configs`: {module name: {option: value}} to change the published configurations;
-    `only`: build just these modules.
-    """
-    from accelerate import init_empty_weights
-
-    if key not in BACKENDS:
-        raise ValueError(f"unknown backend {key!r}; choose one of {sorted(BACKENDS)}")
-    modules = {}
-    # Buffers stay real (CLIP's position ids are an integer buffer; Wan's and Qwen's rotary tables are computed).
-    with init_empty_weights(include_buffers=False):
-        for name, (library, class_name, config) in BACKENDS[key].items():
-            if only is not None and name not in only:
-                continue
-            model_class = _model_class(library, class_name)
-            config = {**config, **(configs or {}).get(name, {})}
-            if library == "transformers":
-                modules[name] = model_class(model_class.config_class(**config))
-            else:
-                modules[name] = model_class(**config)
-    for name, module in modules.items():
-        if hasattr(module, "tie_weights"):
-            module.tie_weights()  # (UM)T5's encoder embedding is `shared`, as when loaded
-        if dtype is not None and name not in FLOAT32_MODULES.get(key, ()):
-            _cast_as_loaded(module, dtype)
-    return modules
-
-
-def _cast_as_loaded(module, dtype) -> None:
-    """Cast `module` to `dtype` as from_pretrained(torch_dtype=dtype) leaves it (diffusers 0.42.1, transformers 5.24).
-
-    diffusers: a model with `_keep_in_fp32_modules` (WanTransformer3DModel: rope, time_embedder,
-    scale_shift_table, norm1-3) keeps those parameters and all its buffers in float32; other models are
-    cast whole, buffers too. transformers: parameters are cast except `_keep_in_fp32_modules` (float16
-    only) and `_keep_in_fp32_modules_strict`; buffers (rotary tables, position ids) are left as built.
-    """
-    import torch
-    from diffusers import ModelMixin
-
-    if isinstance(module, ModelMixin):
-        keep = set(module._keep_in_fp32_modules or ())
-        if not keep:
-            torch.nn.Module.to(module, dtype)  # (ModelMixin.to warns about fp32 modules even when there are none)
-            return
-    else:
-        keep = set(getattr(module, "_keep_in_fp32_modules_strict", None) or ())
-        if dtype == torch.float16:
-            keep |= set(getattr(module, "_keep_in_fp32_modules", None) or ())
-    for name, parameter in module.named_parameters():
-        if parameter.is_floating_point() and not keep.intersection(name.split(".")):
-            parameter.data = parameter.data.to(dtype)
-
-
-BACKEND_MODULES: dict[str, Callable[..., dict[str, Any]]] = {
-    key: functools.partial(meta_backend_modules, key) for key in BACKENDS
-}
-
-
-def parameter_counts(key: str, modules: dict[str, Any] | None = None) -> dict[str, int]:
-    """Parameters of each module of backend `key`, counted on the meta device (no memory)."""
-    modules = modules if modules is not None else BACKEND_MODULES[key]()
-    return {name: sum(p.numel() for p in module.parameters()) for name, module in modules.items()}
-
-
-def check_parameter_counts(key: str, modules: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """Each checked module's count against `PUBLISHED_PARAMETERS[key]`: measured, published, relative error, ok.
-
-    `modules` (default: all, built on the meta device) may hold only some of the pipeline's modules.
-    """
-    counts = parameter_counts(key, modules)
-    report = {}
-    for name, published in PUBLISHED_PARAMETERS[key].items():
-        if name not in counts:
-            continue
-        error = counts[name] / published["count"] - 1.0
-        report[name] = {"measured": counts[name], "published": published["count"], "relative_error": error,
-                        "rtol": published["rtol"], "ok": abs(error) <= published["rtol"]}
-    return report
-
-
-def _tiny_components(key: str, skip) -> dict[str, Any]:
-    """The stand-in's non-weighted components (tokenizers, scheduler, guider), loaded from its folder."""
-    from ..tiny_backends import TINY_BACKENDS
-
-    folder = TINY_BACKENDS[key]()
-    components = {}
-    for name, spec in json.loads((folder / "model_index.json").read_text()).items():
-        if name.startswith("_") or name in skip or not isinstance(spec, list):
-            continue  # weighted modules are built here; plain values (boundary_ratio, ...) come from PIPELINES
-        library, class_name = spec
-        components[name] = (None if class_name is None
-                            else _model_class(library, class_name).from_pretrained(folder, subfolder=name))
-    return components
-
-
-def random_backend_pipeline(key: str, device: str = "cuda", dtype=None, seed: int = 0, *,
-                            configs: dict[str, dict] | None = None):
-    """Backend `key`'s pipeline at its published size with random weights drawn on `device`.
-
-    Weights are N(0, 0.02) in `dtype` (bf16 by default; Wan's VAE and CLIP encoder in float32), drawn
-    on the device; tokenizers, scheduler and guider are the tiny offline stand-in's (`tiny_backends`),
-    the image processors the real encoders' sizes. Sizes: Wan2.1 480P about 23B parameters with its
-    encoders, Wan2.2 A14B about 34B, HunyuanVideo-1.5 about 17B. `configs` as in `meta_backend_modules`.
-    """
-    import torch
-    import transformers
-
-    dtype = dtype or torch.bfloat16
-    generator = torch.Generator(device=device).manual_seed(seed)
-    modules = {name: materialise(module, device=device, generator=generator)
-               for name, module in meta_backend_modules(key, dtype, configs=configs).items()}
-    processors = {name: getattr(transformers, class_name)(**config)
-                  for name, (class_name, config) in PROCESSORS.get(key, {}).items()}
-    components = _tiny_components(key, skip=set(modules) | set(processors))
-    pipeline_name, arguments = PIPELINES[key]
-    return _model_class("diffusers", pipeline_name)(**modules, **processors, **components, **arguments)

@@ -1,0 +1,48 @@
+"""The stand-ins package (f2f_lab/stand_ins): importing f2f_lab registers every "tiny" stand-in the
+core and the editors ask for, lazily (no torch at import), under keys that agree with the video
+backends and the full-size tables."""
+
+import subprocess
+import sys
+
+import pytest
+
+from f2f_lab.loading import STAND_INS, model_source
+
+
+def test_importing_f2f_lab_registers_the_tiny_stand_ins_without_importing_torch():
+    code = ("import sys, f2f_lab; from f2f_lab.loading import STAND_INS; "
+            "print(sorted(STAND_INS['tiny'])); print('torch' in sys.modules, 'diffusers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert "flux" in out[0] and "video:cogvideox" in out[0]
+    assert out[1] == "False False"
+
+
+def test_stand_in_keys_agree_with_the_video_backends_and_the_full_size_tables():
+    from f2f_lab.stand_ins import VIDEO_KEYS
+    from f2f_lab.stand_ins.full_size import MODELS
+    from f2f_lab.stand_ins.tiny_video import TINY_BACKENDS
+    from f2f_lab.video.backends import BACKENDS
+
+    assert set(VIDEO_KEYS) == set(BACKENDS) == set(TINY_BACKENDS) | {"cogvideox"}
+    assert set(BACKENDS) <= set(MODELS)
+    editors = {"clip", "vlm:qwen2.5-vl", "flux", "stable-diffusion", "flux-kontext", "qwen-image-edit", "chronoedit"}
+    assert set(STAND_INS["tiny"]) == {f"video:{key}" for key in BACKENDS} | editors
+
+
+def test_the_editor_keys_build_the_folders_the_baselines_load_today():
+    from f2f_lab import tiny, tiny_peers
+
+    assert model_source("tiny", "stable-diffusion") == str(tiny.tiny_stable_diffusion())
+    assert model_source("tiny", "flux") == str(tiny.tiny_flux())
+    assert model_source("tiny", "chronoedit") == str(tiny_peers.tiny_chronoedit())
+
+
+def test_the_video_stand_in_takes_its_canvas_and_an_unknown_key_is_refused():
+    from f2f_lab import F2FError
+
+    folder = model_source("tiny", "video:cogvideox", canvas=(96, 64))
+    assert "cogvideox-i2v-96x64" in folder
+    assert model_source("THUDM/CogVideoX-5b-I2V", "video:cogvideox") == "THUDM/CogVideoX-5b-I2V"
+    with pytest.raises(F2FError, match="no 'tiny' stand-in"):
+        model_source("tiny", "video:nope")
