@@ -75,7 +75,6 @@ def load_pipeline(
     revision: str | None = None,
     stand_in: str | None = None,
     stand_in_context: dict | None = None,
-    tiny_folder: Callable[[], object] | None = None,
     scheduler: tuple | None = None,
     **components,
 ):
@@ -85,19 +84,11 @@ def load_pipeline(
         description: what the model is for, in the error message ("the video model").
         stand_in: what a stand-in model id ("tiny") replaces here, as registered (`model_source`);
             `stand_in_context` is what its builder needs.
-        tiny_folder: (being replaced by `stand_in`) builds the tiny folder used for "tiny".
         scheduler: (scheduler class, config overrides) to load in place of the model's own.
         components: other components handed to `from_pretrained` as they are.
     The pipeline stays on the CPU; `place_pipeline` puts it on a device.
     """
-    if stand_in is not None:
-        source = model_source(model_id, stand_in, **(stand_in_context or {}))
-    elif model_id == "tiny":
-        if tiny_folder is None:
-            raise F2FError(f"There is no tiny stand-in for {description}.")
-        source = str(tiny_folder())
-    else:
-        source = model_id
+    source = model_source(model_id, stand_in or description, **(stand_in_context or {}))
     with explained_load_errors(model_id, description):
         if scheduler is not None:
             scheduler_class, overrides = scheduler

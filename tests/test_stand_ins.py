@@ -30,12 +30,12 @@ def test_stand_in_keys_agree_with_the_video_backends_and_the_full_size_tables():
     assert set(STAND_INS["tiny"]) == {f"video:{key}" for key in BACKENDS} | editors
 
 
-def test_the_editor_keys_build_the_folders_the_baselines_load_today():
-    from f2f_lab import tiny, tiny_peers
+def test_the_chronoedit_stand_in_holds_its_lora_where_the_editor_looks():
+    from pathlib import Path
 
-    assert model_source("tiny", "stable-diffusion") == str(tiny.tiny_stable_diffusion())
-    assert model_source("tiny", "flux") == str(tiny.tiny_flux())
-    assert model_source("tiny", "chronoedit") == str(tiny_peers.tiny_chronoedit())
+    from f2f_lab.editors.peers.chronoedit import CHRONOEDIT_DISTILL_LORA
+
+    assert (Path(model_source("tiny", "chronoedit")) / CHRONOEDIT_DISTILL_LORA).is_file()
 
 
 def test_the_video_stand_in_takes_its_canvas_and_an_unknown_key_is_refused():

@@ -16,7 +16,6 @@ pipeline) and one entry in `BASELINES` or `PEERS`.
 
 from __future__ import annotations
 
-from . import _tiny_keys  # noqa: F401  TEMPORARY until f2f_lab.stand_ins registers the editors' stand-ins
 from ..errors import F2FError
 from ..pipeline import Frame2Frame
 from .base import BaselineEditor, Editor, ImageEditResult, output_size

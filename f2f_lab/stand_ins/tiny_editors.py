@@ -20,7 +20,7 @@ from .text import ship_spiece, t5_encoder, tiny_clip_text, tiny_t5, write_t5_sen
 from .tiny_vlm import tiny_qwen2_5_vl, tiny_qwen2_vl_processor
 
 # Where the distillation LoRA lives in the ChronoEdit repository (and in the tiny folder).
-CHRONOEDIT_DISTILL_LORA = "lora/chronoedit_distill_lora.safetensors"
+CHRONOEDIT_DISTILL_LORA = "lora/chronoedit_distill_lora.safetensors"  # where the hub repository keeps it (editors.peers.chronoedit; a test checks they agree)
 TINY_LORA_RANK = 2
 
 
