@@ -120,7 +120,7 @@ class EditResult:
         return save_run(out, self._write_files, RUN_FILES + REFINED_FILES, overwrite=overwrite)
 
     def _write_files(self, folder: Path) -> None:
-        from .report import render_report
+        from .pages import render_report
 
         save_image(self.source_output, folder / "source.png")
         save_image(self.image, folder / "edited.png")

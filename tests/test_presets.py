@@ -8,7 +8,7 @@ import pytest
 
 from f2f_lab import F2FError, Preset, get_preset
 from f2f_lab.cli import build_parser
-from f2f_lab.cli_options import resolve_preset
+from f2f_lab.cli.options import resolve_preset
 from f2f_lab.presets import PRESETS, Levers
 
 

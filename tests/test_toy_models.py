@@ -4,7 +4,6 @@ Every figure is recomputed here from the shipped weights or a fresh training run
 committed table is checked against a few of its own seeds, not copied.
 """
 
-import argparse
 import json
 
 import numpy as np
@@ -18,15 +17,14 @@ from f2f_lab.manifold.study import PAPER_TARGET
 from f2f_lab.pipeline import Frame2Frame
 from f2f_lab.toy import evaluate as toy_eval
 from f2f_lab.toy import text
-from f2f_lab.toy.train import add_toy_commands, run_toy_command
 
 CHECKED_SEEDS = (0, 1, 2)
 
 
 def toy_cli(argv):
-    parser = argparse.ArgumentParser(prog="f2f")
-    add_toy_commands(parser.add_subparsers(dest="command"))
-    return run_toy_command(parser.parse_args(argv))
+    from f2f_lab.cli import main
+
+    return main(argv)
 
 
 @pytest.fixture(scope="module")
