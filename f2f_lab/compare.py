@@ -26,6 +26,10 @@ Resuming: a method whose folder is complete (record.json with metrics, and edite
 read back, not recomputed, so a rerun after a crash, or with one more method, only computes
 what is missing. A folder that holds a comparison of another image, caption, seed, preset or
 scorer is refused unless `overwrite=True`, which recomputes everything.
+
+This module computes and resumes, and writes the outputs (the grid, metrics.csv and
+metrics.json beside the rest); the page's HTML is `pages.render_compare_page`, and the
+command line is `f2f_lab.cli.compare`.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import io
 from html import escape as _escape
 from typing import Any
 
+from .metrics import clip_score_header
 from .presets import TINY_NOTICE
 
 # One look for every page the package writes.
@@ -122,8 +123,6 @@ The table is also in <a href="metrics.csv">metrics.csv</a> and <a href="metrics.
 
 def compare_table_html(result) -> str:
     """The comparison's metrics table, one row per method."""
-    from .metrics import clip_score_header
-
     header = ("Method", "Source LPIPS ↓", "Source CLIP-I ↑", clip_score_header(result.scorer or None), "Driven by", "Seconds")
     body = "".join(
         "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in (

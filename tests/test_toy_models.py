@@ -112,20 +112,19 @@ def test_the_generator_refuses_what_it_cannot_make(editor):
         toy.ToyVideoGenerator.from_pretrained("toy", canvas=(720, 480))
 
 
-def test_f2f_edit_with_the_toy_preset_makes_a_real_toy_edit_offline(tmp_path):
-    import subprocess
-    import sys
-
+def test_f2f_edit_with_the_toy_preset_makes_a_real_toy_edit_offline(tmp_path, capsys):
+    from f2f_lab.cli import main
     from f2f_lab.toy.fit import ExactManifold
 
     source = tmp_path / "person.png"
     toy.render(toy.sample_set("ai", np.random.default_rng(3)), 32).save(source)
     out = tmp_path / "run"
-    done = subprocess.run([sys.executable, "-m", "f2f_lab.cli", "edit", str(source),
-                           "A happy person making a heart shape with their hands", "--preset", "toy", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "TINY" not in done.stderr  # real (toy) models, not noise
+    # The CLI's entry point in this process (tests/test_cli.py runs the command as a subprocess).
+    code = main(["edit", str(source), "A happy person making a heart shape with their hands", "--preset", "toy",
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "TINY" not in err  # real (toy) models, not noise
     record = json.loads((out / "record.json").read_text())
     assert record["preset"]["name"] == "toy" and record["video"]["model"] == "toy"
     assert record["selection"]["selector"] == "toy" and record["selection"]["index"] > 0
