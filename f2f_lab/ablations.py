@@ -25,6 +25,7 @@ from typing import Mapping
 
 from .bench.tables import METRIC_COLUMNS, QUOTED_DIGITS, BenchTable, measured_rows
 from .errors import F2FError
+from .loading import release_memory
 from .pipeline import Frame2Frame
 
 # Quoted from the paper (Table S4, TEdBench, best of 15 seeds).
@@ -99,8 +100,6 @@ def run_video_models(tasks, out: str | Path, video_models, *, preset="paper", se
     Example: `run_video_models(tasks, "runs/models", ["cogvideox", "wan2.2-5b"], seeds=range(3))`.
     Returns {key: run folder}, for `ablation_table`.
     """
-    import gc
-
     from .bench.runner import run_benchmark
     from .presets import get_preset
 
@@ -113,16 +112,8 @@ def run_video_models(tasks, out: str | Path, video_models, *, preset="paper", se
                       light=light, progress=progress)
         folders[key] = folder
         del editor
-        gc.collect()
-        _empty_cuda_cache()
+        release_memory()
     return folders
-
-
-def _empty_cuda_cache() -> None:
-    import torch
-
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
 
 
 def seconds_per_item(run_dir: str | Path) -> dict[str, float | None]:

@@ -26,17 +26,18 @@ Resuming: a method whose folder is complete (record.json with metrics, and edite
 read back, not recomputed, so a rerun after a crash, or with one more method, only computes
 what is missing. A folder that holds a comparison of another image, caption, seed, preset or
 scorer is refused unless `overwrite=True`, which recomputes everything.
+
+This module computes and resumes, and writes the outputs (the grid, metrics.csv and
+metrics.json beside the rest); the page's HTML is `pages.render_compare_page`, and the
+command line is `f2f_lab.cli.compare`.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
-import gc
 import io
 import json
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -45,6 +46,8 @@ from PIL import Image
 from .editors import PEER_METHODS
 from .errors import F2FError
 from .imaging import ImageInput, image_hash, load_image, save_image
+from .loading import release_memory
+from .pages import compare_html, render_compare_page
 
 DEFAULT_COMPARE_METHODS = ("f2f", "chronoedit", "kontext", "qwen-edit", "ledits")
 COMPARE_FILES = ("compare.json", "grid.png", "metrics.csv", "metrics.json", "report.html")
@@ -130,11 +133,7 @@ class CompareResult:
 
     def _repr_html_(self) -> str:
         """In a notebook: the tiny notice, the grid and the table."""
-        from .display import tiny_notice_html
-
-        notice = tiny_notice_html() if self.tiny else ""
-        picture = f'<img src="data:image/png;base64,{_png_base64(self.grid)}" style="max-width:100%">' if self.grid else ""
-        return f"{notice}{picture}{_table_html(self)}<p><small>Files in {escape(str(self.out))}</small></p>"
+        return compare_html(self)
 
 
 def compare(
@@ -283,15 +282,6 @@ def _edit_with_fresh_editor(method: str, preset, options: dict, source: Image.Im
         release_memory()
 
 
-def release_memory() -> None:
-    """Collect garbage and hand cached CUDA memory back, so that a deleted model's memory is free for the next."""
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
 def _needs_vlm(methods, preset, instruction: str, method_options: dict) -> bool:
     from .editors import PEER_METHODS
 
@@ -364,49 +354,6 @@ def _write_outputs(result: CompareResult) -> None:
     write_text_atomic(result.out / "report.html", render_compare_page(result))
 
 
-def render_compare_page(result: CompareResult) -> str:
-    """The comparison's page: the grid, the table, what drove each edit; it references the files beside it."""
-    from .presets import TINY_NOTICE
-    from .report import _STYLE  # one look for every page the package writes
-
-    notice = f'<p class="notice">{escape(TINY_NOTICE)}</p>' if result.tiny else ""
-    links = "".join(f'<li><a href="{escape(m)}/record.json">{escape(m)}/record.json</a>'
-                    f'{" (read back from an earlier run)" if run.reused else ""}</li>' for m, run in result.runs.items())
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Comparison: {escape(result.caption)}</title>
-<style>{_STYLE}</style></head><body>
-<h1>Every method on one photo</h1>
-{notice}
-<p><b>Target caption:</b> {escape(result.caption)}<br>
-<b>Seed</b> {result.seed} for every method; preset {escape(result.preset)}. Every edit is at the same output
-geometry (longer side 512 px) and scored against the same source and caption.</p>
-<figure><img src="grid.png" alt="source and edits"><figcaption>The source, then each method's edit.</figcaption></figure>
-<h2>Metrics</h2>
-{_table_html(result)}
-<p>Rows for ChronoEdit, FLUX.1 Kontext and Qwen-Image-Edit have no numbers in the paper to compare with: the
-paper predates them. The instruction editors get an instruction derived from the caption (how: in each row).
-The table is also in <a href="metrics.csv">metrics.csv</a> and <a href="metrics.json">metrics.json</a>.</p>
-<h2>Records</h2><ul>{links}</ul>
-</body></html>
-"""
-
-
-def _table_html(result: CompareResult) -> str:
-    from .metrics import clip_score_header
-
-    header = ("Method", "Source LPIPS ↓", "Source CLIP-I ↑", clip_score_header(result.scorer or None), "Driven by", "Seconds")
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in (
-            row["name"] + ("" if row["in_paper"] else " *"), _fmt(row["source_lpips"]), _fmt(row["source_clip_i"]),
-            _fmt(row["clip_score"]), f"{row['prompt_kind']}: {row['prompt']}",
-            "read back" if row["reused"] else _fmt(row["seconds"], 1))) + "</tr>"
-        for row in result.rows
-    )
-    note = "<p><small>* not in the paper: no published numbers to compare with.</small></p>" \
-        if any(not row["in_paper"] for row in result.rows) else ""
-    return "<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + f"</tr>{body}</table>{note}"
-
-
 def _seconds(record: dict) -> float | None:
     timings = record.get("timings") or {}
     values = [v for v in timings.values() if isinstance(v, (int, float))]
@@ -417,58 +364,8 @@ def _fmt(value, digits: int = 3) -> str:
     return "" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def _png_base64(image: Image.Image) -> str:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _write_json(path: Path, data: dict) -> None:
     from .records import write_json_atomic
 
     write_json_atomic(path, data)
 
-
-# -- `f2f compare` --------------------------------------------------------------------------
-
-
-def add_compare_command(commands) -> None:
-    """Register `f2f compare IMAGE CAPTION --methods ...` on the top-level subparsers."""
-    from .cli_options import add_preset_option
-    from .instructions import INSTRUCTION_MODES
-
-    parser = commands.add_parser("compare", help="every method on one photo: a labelled grid, a metrics table, a page")
-    parser.add_argument("image", help="the source image file")
-    parser.add_argument("target", help='what the edit shows, e.g. "A photo of a cat yawning."')
-    parser.add_argument("--methods", default=",".join(DEFAULT_COMPARE_METHODS),
-                        help="comma-separated methods, in the order shown (default: %(default)s)")
-    parser.add_argument("--out", help="folder (default: runs/compare/<image name>); a rerun reuses finished methods")
-    add_preset_option(parser, "paper")
-    parser.add_argument("--seed", type=int, default=0, help="the seed of every method (default: 0)")
-    parser.add_argument("--instruction", choices=INSTRUCTION_MODES, default="template",
-                        help="how the instruction editors get their instruction from the caption (default: %(default)s)")
-    parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
-    parser.add_argument("--vlm-base-url", help="OpenAI-compatible server for the VLM steps (default: $OPENAI_BASE_URL, else OpenAI)")
-    parser.add_argument("--overwrite", action="store_true", help="recompute every method, even finished ones")
-    parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
-
-
-def run_compare_command(args) -> CompareResult:
-    """Run the parsed `f2f compare`; F2FError is left to the CLI, which prints it."""
-    import sys
-
-    from .presets import TINY_NOTICE
-
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    out = Path(args.out) if args.out else Path("runs") / "compare" / Path(args.image).stem
-    if args.preset.is_tiny:
-        print(TINY_NOTICE, file=sys.stderr)
-    result = compare(args.image, args.target, methods, preset=args.preset, seed=args.seed, out=out,
-                     instruction=args.instruction, device=args.device, overwrite=args.overwrite, progress=args.progress,
-                     vlm_options={"base_url": args.vlm_base_url} if args.vlm_base_url else None)
-    print(result.to_markdown())
-    reused = [m for m, run in result.runs.items() if run.reused]
-    if reused:
-        print(f"read back from the earlier run, not recomputed: {', '.join(reused)}")
-    print(f"page: {result.out / 'report.html'}")
-    return result

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-from html import escape
 from pathlib import Path
 from typing import Sequence
 
@@ -21,21 +20,11 @@ from PIL import Image, ImageDraw
 
 from .errors import F2FError
 from .imaging import CHOSEN_COLOUR, _fit_height, _font, load_image
+from .pages import BANNER_STYLE, METRIC_LABELS, metrics_html, paragraph_html, tiny_notice_html  # noqa: F401 (re-exported)
 from .presets import TINY_NOTICE
 
 CHOSEN_CSS = "#{:02x}{:02x}{:02x}".format(*CHOSEN_COLOUR)  # the orange of strip.png and collage.png
 CURRENT_CSS = "#1f77b4"
-BANNER_STYLE = (
-    "background:#fff3cd;border:2px solid #e0a800;border-radius:4px;padding:6px 10px;"
-    "font-weight:600;color:#5c4400;line-height:1.35"
-)
-# How the paper names its metrics (Tables 1 and 2), with the better direction.
-# The CLIP score is the default scorer's CLIPScore convention (f2f_lab.metrics), as the tables label it.
-METRIC_LABELS = {
-    "source_lpips": "source LPIPS &darr;", "source_clip_i": "source CLIP-I &uarr;",
-    "clip_score": "target CLIP (2.5&middot;max(cos,0)) &uarr;", "clip_score_cosine": "CLIP cosine (raw)",
-    "target_lpips": "target LPIPS &darr;", "target_clip_i": "target CLIP-I &uarr;",
-}
 
 
 def default_preset() -> str:
@@ -62,7 +51,7 @@ class Banner:
 
     def _repr_html_(self) -> str:
         if self.preset != "tiny":
-            return f"<p>{escape(self.text)}</p>"
+            return paragraph_html(self.text)
         return tiny_notice_html(self.text)
 
     def __repr__(self) -> str:
@@ -72,25 +61,6 @@ class Banner:
 def preset_banner(preset: str) -> Banner:
     """A banner saying what the preset means; loud in tiny mode, where outputs are noise."""
     return Banner(preset)
-
-
-def tiny_notice_html(text: str = TINY_NOTICE) -> str:
-    """The yellow box of the tiny-mode warning, as HTML."""
-    return f'<div style="{BANNER_STYLE}">{escape(text)}</div>'
-
-
-def metrics_html(metrics: dict[str, float] | None, note: str = "") -> str:
-    """A small HTML table of an edit's metrics, labelled as the paper names them; `note` in italics below."""
-    if not metrics:
-        return f"<i>{escape(note)}</i>" if note else ""
-    rows = "".join(
-        f"<tr><td style='padding:1px 10px 1px 0'>{METRIC_LABELS.get(k, escape(k))}</td>"
-        f"<td style='text-align:right'>{v:.3f}</td></tr>" if isinstance(v, (int, float))
-        else f"<tr><td>{METRIC_LABELS.get(k, escape(k))}</td><td>{escape(str(v))}</td></tr>"
-        for k, v in metrics.items()
-    )
-    extra = f"<div><i>{escape(note)}</i></div>" if note else ""
-    return f"<b>Metrics</b><table style='font-size:0.92em'>{rows}</table>{extra}"
 
 
 def grid(rows: dict[str, Sequence[Image.Image | None]], columns: Sequence[str] = (), *, height: int = 160,

@@ -28,6 +28,7 @@ from PIL import Image
 
 from .errors import F2FError
 from .imaging import load_image, save_image
+from .loading import release_memory
 from .records import revision_of, write_json_atomic
 
 # The paper's (appendix H), verbatim: the eight settings, in its order, that replace LOCATION
@@ -186,8 +187,7 @@ def generate_backgrounds(
                                                           "seconds": round(time.perf_counter() - start, 3)})
     finally:
         del pipe
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        release_memory()
     return backgrounds
 
 

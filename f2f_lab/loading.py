@@ -145,23 +145,21 @@ def out_of_memory(task: str, advice: str = "Use --offload (model CPU offload), o
     try:
         yield
     except torch.OutOfMemoryError:
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+        release_memory()
         raise OutOfMemory(f"The GPU ran out of memory while {task}. {advice}") from None
 
 
-def process_state():
-    """This process's place among those `accelerate launch` or `torchrun` started (accelerate's `PartialState`).
 
-    On a machine without CUDA the processes talk over gloo (cpu=True), else over NCCL. The
-    process group gets a day's timeout instead of the default 10 minutes: on a resume, a
-    process whose share is done may wait at a barrier while another loads a 33 GB model and
-    renders for longer than that, and the watchdog would kill the whole job.
+def release_memory(device: str | None = None) -> None:
+    """Collect garbage and hand cached CUDA memory back, so a deleted model's memory is free for the next.
+
+    With `device` given, the CUDA cache is emptied only when it is a CUDA device (on a CPU
+    only the garbage is collected).
     """
-    from datetime import timedelta
+    import gc
 
     import torch
-    from accelerate import PartialState
-    from accelerate.utils import InitProcessGroupKwargs
 
-    return PartialState(cpu=not torch.cuda.is_available(), **InitProcessGroupKwargs(timeout=timedelta(hours=24)).to_kwargs())
+    gc.collect()
+    if torch.cuda.is_available() and (device is None or str(device).startswith("cuda")):
+        torch.cuda.empty_cache()  # every device's cached blocks

@@ -172,7 +172,7 @@ class EditResult(EditResultBase):
         return super().save(out, overwrite=overwrite)
 
     def _write_files(self, folder: Path) -> None:
-        from .report import render_report
+        from .pages import render_report
 
         super()._write_files(folder)
         write_text_atomic(folder / "report.html", render_report(self))

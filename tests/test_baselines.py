@@ -1,9 +1,6 @@
 """Baseline single-step editors: the common call, the CLI, seeds, geometry, and FlowEdit's algorithm."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -189,19 +186,16 @@ def test_flowedit_with_equal_prompts_returns_the_source_latents(editors):
 # -- the CLI --------------------------------------------------------------------------------
 
 
-def f2f(*args):
-    script = Path(sys.executable).with_name("f2f")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "f2f_lab.cli"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([*command, *map(str, args)], capture_output=True, text=True, timeout=300, env=env)
-
-
 @pytest.mark.parametrize("method", BASELINES)
-def test_each_baseline_runs_from_the_cli(method, tmp_path):
+def test_each_baseline_runs_from_the_cli(method, tmp_path, capsys, one_torch_thread):
+    from f2f_lab.cli import main
+
+    # The CLI's entry point in this process (tests/test_cli.py runs the command as a subprocess).
     out = tmp_path / "run"
-    proc = f2f("edit", SAMPLES / "cat.jpg", TARGET, "--preset", "tiny", "--method", method, "--out", out)
-    assert proc.returncode == 0, proc.stderr
-    assert "TINY PRESET" in proc.stderr and f"{method} -> {out}" in proc.stdout
+    code = main(["edit", str(SAMPLES / "cat.jpg"), TARGET, "--preset", "tiny", "--method", method, "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "TINY PRESET" in captured.err and f"{method} -> {out}" in captured.out
     assert json.loads((out / "record.json").read_text())["method"] == method
     assert Image.open(out / "edited.png").size == (512, 512)
 

@@ -1,9 +1,16 @@
-"""The `f2f` command as a user runs it: a subprocess, exit codes, one-line errors, files."""
+"""The `f2f` command as a user runs it: exit codes, one-line errors, files.
 
+Most commands run through the CLI's entry point in this process (`f2f_lab.cli.main`, the
+same parser and error handling, one interpreter start saved); those that need their own
+environment, and the complete run and Ctrl-C tests, run `python -m f2f_lab.cli` as a subprocess.
+"""
+
+import io
 import os
 import signal
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import pytest
@@ -14,11 +21,27 @@ from f2f_lab.results import RUN_FILES
 FAST = ["--preset", "tiny", "--frames", "9", "--steps", "1"]
 
 
-def f2f(*args, cwd=None, env=None):
+def f2f_process(*args, cwd=None, env=None):
+    """`python -m f2f_lab.cli ARGS` in a subprocess: its exit code, stdout and stderr."""
     return subprocess.run(
         [sys.executable, "-m", "f2f_lab.cli", *map(str, args)],
         capture_output=True, text=True, timeout=300, cwd=cwd, env={**os.environ, **(env or {})},
     )
+
+
+def f2f(*args, cwd=None, env=None):
+    """`f2f ARGS`: in this process through `main`, or in a subprocess when it needs its own folder or environment."""
+    if cwd is not None or env is not None:
+        return f2f_process(*args, cwd=cwd, env=env)
+    from f2f_lab.cli import main
+
+    argv, out, err = list(map(str, args)), io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 def no_hub_cache(tmp_path) -> dict:
@@ -40,7 +63,7 @@ def assert_user_error(proc, fragment):
 
 
 def test_edit_writes_a_complete_run(cat_path, tmp_path):
-    proc = f2f("edit", cat_path, "A photo of a cat yawning.", *FAST, "--out", tmp_path / "run")
+    proc = f2f_process("edit", cat_path, "A photo of a cat yawning.", *FAST, "--out", tmp_path / "run")
     assert proc.returncode == 0, proc.stderr
     assert all((tmp_path / "run" / name).exists() for name in RUN_FILES)
     assert "TINY PRESET" in proc.stderr

@@ -1,14 +1,12 @@
 """Presets: one declaration of the levers, specs parsed in one place and taken by every --preset."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from f2f_lab import F2FError, Preset, get_preset
 from f2f_lab.cli import build_parser
-from f2f_lab.cli_options import resolve_preset
+from f2f_lab.cli.options import resolve_preset
 from f2f_lab.presets import PRESETS, Levers
 
 
@@ -65,12 +63,14 @@ def test_every_command_with_a_preset_takes_a_spec(argv):
     assert resolve_preset(args).num_inference_steps == 30 and args.preset.name == "paper:num_inference_steps=30"
 
 
-def test_f2f_edit_runs_and_records_a_spec(cat_path, tmp_path):
+def test_f2f_edit_runs_and_records_a_spec(cat_path, tmp_path, capsys):
+    from f2f_lab.cli import main
+
     out = tmp_path / "run"
     spec = "tiny:num_inference_steps=2,num_frames=9,selector=last"
-    done = subprocess.run([sys.executable, "-m", "f2f_lab.cli", "edit", str(cat_path), "A photo of a cat yawning.",
-                           "--preset", spec, "--out", str(out)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    # The CLI's entry point in this process (tests/test_cli.py runs the command as a subprocess).
+    code = main(["edit", str(cat_path), "A photo of a cat yawning.", "--preset", spec, "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
     record = json.loads((out / "record.json").read_text())
     assert record["preset"]["name"] == spec
     assert record["video"]["num_inference_steps"] == 2 and record["video"]["num_frames"] == 9

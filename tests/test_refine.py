@@ -191,7 +191,7 @@ def test_cli_edit_with_refine_writes_the_refined_run(cat_path, tmp_path):
 
 def test_refine_is_a_frame2frame_option_only():
     from f2f_lab.cli import build_parser
-    from f2f_lab.cli_options import editor_options, resolve_preset
+    from f2f_lab.cli.options import editor_options, resolve_preset
 
     args = build_parser().parse_args(["edit", "x.png", TARGET, "--preset", "tiny", "--refine", "selected"])
     resolve_preset(args)

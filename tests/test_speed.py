@@ -13,6 +13,7 @@ from PIL import Image
 
 from f2f_lab import F2FError
 from f2f_lab.bench import flops, meters, speed
+from f2f_lab.cli import bench as cli_bench
 from f2f_lab.cli import build_parser
 from f2f_lab.cli import main as f2f_main
 from f2f_lab.presets import PRESETS, Levers, get_preset
@@ -244,7 +245,7 @@ def test_frames_difference_is_zero_for_one_video_and_sees_a_changed_cache():
 def test_speed_registers_on_the_real_f2f_parser():
     args = build_parser().parse_args(["bench", "speed", "--preset", "fast", "--compare", "paper", "--steps", "20",
                                       "--random-weights", "full"])
-    assert args.handler is speed.run_speed_command
+    assert args.run is cli_bench.run_speed_command
     assert (args.preset, args.compare, args.num_inference_steps, args.random_weights) == ("fast", "paper", 20, "full")
     assert build_parser().parse_args(["bench", "speed"]).preset == "tiny"
 
@@ -257,7 +258,7 @@ def test_a_configuration_is_a_preset_with_fields_changed(capsys):
     assert changed.num_frames == PRESETS["paper"].num_frames
     with pytest.raises(F2FError, match="preset field"):
         speed.measure_speed("paper:warp_speed=9", progress=False)
-    assert speed.main(["--preset", "paper:warp_speed=9"]) == 2  # python -m f2f_lab.bench.speed
+    assert f2f_main(["bench", "speed", "--preset", "paper:warp_speed=9"]) == 2
     assert "warp_speed" in capsys.readouterr().err
 
 

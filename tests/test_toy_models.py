@@ -4,7 +4,6 @@ Every figure is recomputed here from the shipped weights or a fresh training run
 committed table is checked against a few of its own seeds, not copied.
 """
 
-import argparse
 import json
 
 import numpy as np
@@ -18,15 +17,14 @@ from f2f_lab.manifold.study import PAPER_TARGET
 from f2f_lab.pipeline import Frame2Frame
 from f2f_lab.toy import evaluate as toy_eval
 from f2f_lab.toy import text
-from f2f_lab.toy.train import add_toy_commands, run_toy_command
 
 CHECKED_SEEDS = (0, 1, 2)
 
 
 def toy_cli(argv):
-    parser = argparse.ArgumentParser(prog="f2f")
-    add_toy_commands(parser.add_subparsers(dest="command"))
-    return run_toy_command(parser.parse_args(argv))
+    from f2f_lab.cli import main
+
+    return main(argv)
 
 
 @pytest.fixture(scope="module")
@@ -114,20 +112,19 @@ def test_the_generator_refuses_what_it_cannot_make(editor):
         toy.ToyVideoGenerator.from_pretrained("toy", canvas=(720, 480))
 
 
-def test_f2f_edit_with_the_toy_preset_makes_a_real_toy_edit_offline(tmp_path):
-    import subprocess
-    import sys
-
+def test_f2f_edit_with_the_toy_preset_makes_a_real_toy_edit_offline(tmp_path, capsys):
+    from f2f_lab.cli import main
     from f2f_lab.toy.fit import ExactManifold
 
     source = tmp_path / "person.png"
     toy.render(toy.sample_set("ai", np.random.default_rng(3)), 32).save(source)
     out = tmp_path / "run"
-    done = subprocess.run([sys.executable, "-m", "f2f_lab.cli", "edit", str(source),
-                           "A happy person making a heart shape with their hands", "--preset", "toy", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert "TINY" not in done.stderr  # real (toy) models, not noise
+    # The CLI's entry point in this process (tests/test_cli.py runs the command as a subprocess).
+    code = main(["edit", str(source), "A happy person making a heart shape with their hands", "--preset", "toy",
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "TINY" not in err  # real (toy) models, not noise
     record = json.loads((out / "record.json").read_text())
     assert record["preset"]["name"] == "toy" and record["video"]["model"] == "toy"
     assert record["selection"]["selector"] == "toy" and record["selection"]["index"] > 0

@@ -8,7 +8,6 @@ stage). Every CUDA call names the device: on `cuda:1` the current device may be 
 
 from __future__ import annotations
 
-import gc
 import os
 import platform
 import time
@@ -45,15 +44,6 @@ def resident_bytes(device: str) -> int | None:
         return psutil.Process().memory_info().rss
     except ImportError:
         return None
-
-
-def release(device: str) -> None:
-    """Free what a finished measurement held, so the next one starts from the same place."""
-    gc.collect()
-    import torch
-
-    if on_cuda(device):
-        torch.cuda.empty_cache()  # every device's cached blocks
 
 
 class PeakMemory:

@@ -74,6 +74,7 @@ from ..errors import F2FError
 from ..imaging import load_image, save_image
 from ..presets import Preset, get_preset
 from ..records import atomic_folder, library_versions, write_json_atomic
+from .distributed import process_state
 from .tasks import BenchTask
 
 SEED_COUNTS = {"tedbench": 15, "posedit": 9}  # the paper's seeds per task (Sec. 5.1, 5.3)
@@ -140,8 +141,6 @@ def split_items(items: Sequence[BenchItem], process_index: int, num_processes: i
 
 def process_slot() -> ProcessSlot:
     """This process's slot under `accelerate launch` or `torchrun` (accelerate's `PartialState`); 0 of 1 without."""
-    from ..loading import process_state
-
     state = process_state()
     return ProcessSlot(state.process_index, state.num_processes, state.local_process_index)
 

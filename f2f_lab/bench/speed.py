@@ -13,22 +13,18 @@ full` times the full-size architecture with random weights, no download (`f2f_la
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import statistics
-import sys
 import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..cli_options import add_preset_option, resolve_preset
 from ..errors import F2FError
-from ..loading import default_device
+from ..loading import default_device, release_memory
 from ..presets import PRESETS, TINY_NOTICE, Preset, get_preset
-from ..records import write_json_atomic
 from .flops import denoising_flops
-from .meters import InStage, PeakMemory, StageClock, device_info, release, resident_bytes, sync, versions
+from .meters import InStage, PeakMemory, StageClock, device_info, resident_bytes, sync, versions
 from .speed_report import STAGES, TOTALS, SpeedComparison, SpeedReport
 
 SAMPLE_NAME = "cat.jpg"  # the bundled photo edited by default (`samples.sample_path`)
@@ -126,7 +122,7 @@ def measure_speed(
     settings = {"repeat": repeat, "warmup": warmup, "seed": seed, "random_weights": random_weights, "target": target}
     report = _summarise(run, timings, warmup_seconds, settings, notes)
     del run
-    release(device)
+    release_memory(device)
     return report
 
 
@@ -348,66 +344,3 @@ def frames_difference(a: SpeedReport, b: SpeedReport) -> dict[str, Any] | None:
         "comparable": same and same_cache,
     }
 
-
-# -- Command line -----------------------------------------------------------------------------
-
-def _add_speed_arguments(parser: argparse.ArgumentParser) -> None:
-    add_preset_option(parser, "tiny", help=f"configuration to time: {', '.join(PRESETS)}, optionally with fields changed, "
-                                           "e.g. paper:attention_backend=cudnn (default: %(default)s)")
-    parser.add_argument("--compare", metavar="PRESET2", help="also time this configuration (same syntax) and print the ratios")
-    parser.add_argument("--frames", type=int, dest="num_frames", help="frames to generate (8k+1; default: the preset's)")
-    parser.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps (default: the preset's)")
-    parser.add_argument("--repeat", type=int, default=3, help="measured edits; stages report medians (default: %(default)s)")
-    parser.add_argument("--warmup", type=int, default=1, help="unmeasured edits first: loading, compilation (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="video seed of every edit (default: %(default)s)")
-    parser.add_argument("--tiny-models", action="store_true", help="the preset's levers and numbers on the tiny random-weight models")
-    parser.add_argument("--random-weights", choices=["full"], help="full: the full-size 5B architecture with random bf16 weights (GPU)")
-    parser.add_argument("--no-metrics", action="store_true", help="do not time the metrics stage")
-    parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
-    parser.add_argument("--json", metavar="OUT", help="also write the report as JSON here")
-
-
-def add_speed_command(bench_subparsers) -> argparse.ArgumentParser:
-    """Register `speed` on the `f2f bench` subcommands; its handler is `args.handler(args)`."""
-    parser = bench_subparsers.add_parser(
-        "speed", help="time each stage of an edit, peak memory and FLOP rate; compare two presets",
-        description="Time each stage of an edit (after warm-up), peak memory and the denoiser's FLOP rate.",
-    )
-    _add_speed_arguments(parser)
-    parser.set_defaults(handler=run_speed_command)
-    return parser
-
-
-def run_speed_command(args) -> int:
-    """Run `f2f bench speed` from parsed arguments (`args.preset` a Preset or a spec): print the table, write JSON if asked."""
-    options = dict(
-        num_frames=args.num_frames, num_inference_steps=args.num_inference_steps, repeat=args.repeat,
-        warmup=args.warmup, seed=args.seed, device=args.device, tiny_models=args.tiny_models,
-        random_weights=args.random_weights, metrics=not args.no_metrics,
-    )
-    if args.compare:
-        outcome: SpeedReport | SpeedComparison = compare(args.preset, args.compare, **options)
-    else:
-        outcome = measure_speed(args.preset, **options)
-    print(outcome.table())
-    if args.json:
-        write_json_atomic(args.json, outcome.to_dict())
-        print(f"wrote {args.json}")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m f2f_lab.bench.speed ...`: the same as `f2f bench speed ...`."""
-    parser = argparse.ArgumentParser(prog="python -m f2f_lab.bench.speed", description=add_speed_command.__doc__)
-    _add_speed_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        resolve_preset(args)
-        return run_speed_command(args)
-    except F2FError as exc:
-        print(f"f2f: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

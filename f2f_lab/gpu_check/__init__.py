@@ -27,12 +27,11 @@ The command stops cleanly before its budget with what it has (`core` says how).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Callable
 
 from . import backend_items, other_paths, peer_items, video_items
-from .core import SIZES, Budget, Check, Item, ItemSpec, resolve_size, run_items
+from .core import Budget, Check, Item, ItemSpec, resolve_size, run_items
 
 ITEMS = (
     ItemSpec(1, "video", "CogVideoX-5B I2V, paper preset", video_items.video, video_items.video_minimum),
@@ -80,29 +79,3 @@ def run_gpu_check(
     budget = budget_s if isinstance(budget_s, Budget) else Budget(float(budget_s))
     check = Check(out=Path(out), size=size, device=size_device, budget=budget, command=command)
     return run_items(check, ITEMS, on_item=on_item)
-
-
-def add_gpu_check_commands(commands) -> argparse.ArgumentParser:
-    """Register `f2f gpu-check` on the `f2f` subcommands."""
-    parser = commands.add_parser(
-        "gpu-check", help="prove every heavy path at full size (random weights on a GPU) within a time budget",
-        description=__doc__.split("\n\n")[0],
-    )
-    parser.add_argument("--out", required=True, help="folder for the JSON files (one per item, plus summary.json)")
-    parser.add_argument("--size", choices=SIZES, help="full: published configurations on a CUDA GPU; tiny: the tiny "
-                                                       "models on the CPU (default: full when CUDA is there, else tiny)")
-    parser.add_argument("--budget-s", type=float, default=DEFAULT_BUDGET_S,
-                        help="seconds for the whole check; it stops cleanly before (default: %(default)s)")
-    parser.add_argument("--device", help="torch device (default: cuda for full size, cpu for tiny)")
-    return parser
-
-
-def run_gpu_check_command(args) -> int:
-    command = f"f2f gpu-check --out {args.out}" + (f" --size {args.size}" if args.size else "") + f" --budget-s {args.budget_s:g}"
-    summary = run_gpu_check(args.out, size=args.size, budget_s=args.budget_s, device=args.device,
-                            command=command + (f" --device {args.device}" if args.device else ""))
-    for entry in summary["items"]:
-        reason = f" ({entry['skipped'][0]['reason']})" if entry["status"] == "skipped" and entry["skipped"] else ""
-        print(f"{entry['file']:<18} {entry['status']:<8} {entry['seconds']:7.1f} s{reason}")
-    print(f"{summary['size']} size, {summary['seconds']:.0f} s of {summary['budget_s']:g} s; wrote {Path(args.out) / 'summary.json'}")
-    return 0

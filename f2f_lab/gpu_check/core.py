@@ -11,7 +11,6 @@ from item 1's own measurements (build, per-step, per-edit seconds).
 
 from __future__ import annotations
 
-import gc
 import signal
 import threading
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import F2FError
+from ..loading import release_memory
 from ..records import write_json_atomic
 
 SIZES = ("full", "tiny")
@@ -172,11 +172,11 @@ class Item:
         except Exception as exc:  # the next run may still work: record this one's failure and go on
             self.error(name, exc)
             self.runs.append({"name": name, "status": "error", "seconds": time.perf_counter() - start, **_empty_measures()})
-            release(self.check.device)
+            release_memory(self.check.device)
             return None
         record = {"name": name, "status": "ok", "seconds": time.perf_counter() - start, **_empty_measures(), **record}
         self.runs.append(record)
-        release(self.check.device)
+        release_memory(self.check.device)
         return record
 
     def skip(self, what: str, reason: str) -> None:
@@ -216,17 +216,6 @@ class Item:
 
 def _empty_measures() -> dict[str, Any]:
     return {"steps_timed": 0, "stages": {}, "peak_memory": {}}
-
-
-def release(device: str) -> None:
-    gc.collect()
-    try:
-        import torch
-
-        if device.startswith("cuda") and torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    except ImportError:
-        pass
 
 
 def resolve_size(size: str | None, device: str) -> str:

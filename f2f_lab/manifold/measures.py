@@ -13,11 +13,12 @@ cosine distance) or in the 2-D PCA plane (`space="pca"`) to match what the figur
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from ..pages import path_measures_html
 
 from ..errors import F2FError
 from .projection import ManifoldProjection
@@ -67,19 +68,7 @@ class PathMeasures:
 
     def _repr_html_(self) -> str:
         header, rows = self._cells(3)
-        summary = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td style='text-align:left'>"
-            f"{html.escape(f'{v:.3f}' if isinstance(v, float) else str(v))}</td></tr>"
-            for k, v in self.summary.items()
-        )
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        body = "".join(
-            "<tr" + (" style='font-weight:bold'" if "(chosen)" in r[0] or not r[0][:1].isdigit() else "") + ">"
-            + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-            for r in rows
-        )
-        return (f"<p><b>Path measures</b> (Euclidean distances in {'CLIP feature space' if self.space == 'features' else 'the PCA plane'})</p>"
-                f"<table>{summary}</table><br><table><tr>{head}</tr>{body}</table>")
+        return path_measures_html(self.space, self.summary, header, rows)
 
 
 def path_measures(

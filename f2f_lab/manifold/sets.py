@@ -249,7 +249,8 @@ def generate_sets(
     """
     from tqdm.auto import tqdm
 
-    from ..loading import out_of_memory, process_state
+    from ..bench.distributed import process_state
+    from ..loading import out_of_memory
 
     prompts = as_prompts(prompts)
     if not 1 <= n <= SEED_STRIDE:

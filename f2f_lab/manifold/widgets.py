@@ -8,6 +8,7 @@ from typing import Sequence
 from PIL import Image, ImageOps
 
 from ..imaging import encode_image
+from ..pages import filter_header_html, filter_saved_html, path_frame_html
 from .measures import PathMeasures
 from .plot import plot_manifold
 from .projection import ManifoldProjection
@@ -45,7 +46,7 @@ def filter_grid(sets: ImageSets, size: int = 96, columns: int = 8):
             toggle.button_style = "danger" if toggle.value else ""
             toggles[p.key][path.name] = toggle
             cells.append(widgets.VBox([thumb, toggle], layout=widgets.Layout(align_items="center")))
-        header = widgets.HTML(f"<b style='color:{p.colour}'>{p.label}</b>: “{p.prompt}” — reject images that do not show it.")
+        header = widgets.HTML(filter_header_html(p.label, p.colour, p.prompt))
         grid = widgets.GridBox(cells, layout=widgets.Layout(grid_template_columns=f"repeat({columns}, {size + 8}px)"))
         pages.append(widgets.VBox([header, grid]))
     tabs = widgets.Tab(children=pages)
@@ -58,7 +59,7 @@ def filter_grid(sets: ImageSets, size: int = 96, columns: int = 8):
         chosen = {key: [name for name, t in row.items() if t.value] for key, row in toggles.items()}
         path = sets.save_filter(chosen)
         count = sum(len(v) for v in chosen.values())
-        status.value = f"Saved to <code>{path}</code>: {count} image(s) rejected."
+        status.value = filter_saved_html(path, count)
 
     save.on_click(on_save)
     box = widgets.VBox([tabs, widgets.HBox([save, status])])
@@ -103,13 +104,7 @@ def path_explorer(
         fig.savefig(buffer, format="png", facecolor="white")
         plot.value = buffer.getvalue()
         picture.value = _jpeg(frames[k], frame_size)
-        text = f"<b>frame {k}</b> of {len(frames) - 1}" + (" — the Frame2Frame edit" if k == chosen else "")
-        if measures is not None:
-            row = measures.frames[k]
-            text += (f"<br>closest cluster: <b>{row['closest cluster']}</b>"
-                     f"<br>nearest natural image: {row['nearest natural image']:.3f}")
-            if "natural / noise" in row:
-                text += f"<br>natural / noise: {row['natural / noise']:.2f} (below 1: on the manifold)"
+        text = path_frame_html(k, len(frames) - 1, chosen, None if measures is None else measures.frames[k])
         caption.value = text
 
     slider.observe(lambda change: show(change["new"]), "value")

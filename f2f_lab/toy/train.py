@@ -15,7 +15,6 @@ the 2-core development machine when idle; several times more when another job sh
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
@@ -103,38 +102,3 @@ def train(out: str | Path, *, steps: int = DEFAULT_STEPS, seed: int = 0, which: 
     out = Path(out)
     kinds = ("video", "image") if which == "both" else (which,)
     return {kind: train_model(kind, out / kind, steps=steps, seed=seed, batch=batch, progress=progress) for kind in kinds}
-
-
-def add_toy_commands(subparsers) -> argparse.ArgumentParser:
-    """`f2f toy train ...` (and `f2f toy evaluate ...`) on an argparse subparsers object."""
-    toy = subparsers.add_parser("toy", help="the toy world's learned models: train them, evaluate them")
-    commands = toy.add_subparsers(dest="toy_command", required=True)
-    train_parser = commands.add_parser("train", help="train the toy video model and the toy SDEdit image model (2-core CPU: about 11 min when idle)")
-    train_parser.add_argument("--out", required=True, help="folder for video/ and image/ (weights, toy.json, train_log.jsonl)")
-    train_parser.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"optimiser steps per model (default {DEFAULT_STEPS})")
-    train_parser.add_argument("--seed", type=int, default=0, help="seeds initialisation, data and noise (default 0)")
-    train_parser.add_argument("--which", choices=("both", "video", "image"), default="both", help="which model to train")
-    train_parser.add_argument("--batch", type=int, default=BATCH, help=f"training examples per step (default {BATCH})")
-    evaluate = commands.add_parser("evaluate", help="the Frame2Frame-toy vs SDEdit-toy table over seeds")
-    evaluate.add_argument("--models", default="toy", help="'toy' (shipped) or the --out folder of f2f toy train")
-    evaluate.add_argument("--seeds", type=int, default=50)
-    evaluate.add_argument("--out", default=None, help="write table.json and table.md here")
-    return toy
-
-
-def run_toy_command(args) -> int:
-    if args.toy_command == "train":
-        records = train(args.out, steps=args.steps, seed=args.seed, which=args.which, batch=args.batch)
-        for kind, record in records.items():
-            print(f"{kind}: {record['parameters']} parameters, {record['steps']} steps in {record['seconds']:.0f} s, "
-                  f"loss {record['first_loss']:.4f} -> {record['last_loss']:.4f}; in {Path(args.out) / kind}")
-        return 0
-    if args.toy_command == "evaluate":
-        from .evaluate import evaluate_edits, table_markdown, write_table
-
-        table = evaluate_edits(args.models, seeds=range(args.seeds))
-        if args.out:
-            write_table(table, args.out)
-        print(table_markdown(table))
-        return 0
-    raise ValueError(args.toy_command)

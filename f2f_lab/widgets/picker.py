@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from html import escape
+from ..pages import escape
 from pathlib import Path
 from typing import Sequence
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from html import escape
+from ..pages import escape
 from pathlib import Path
 from typing import Any
 

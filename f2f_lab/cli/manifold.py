@@ -5,7 +5,7 @@
     f2f manifold plot --sets runs/manifold/sets --out runs/manifold             # F2F path, figure, measures
     f2f manifold plot --toy --out runs/manifold-toy                             # the toy world, on a CPU in seconds
 
-This module only imports argparse at load time, so `f2f --help` stays fast.
+This module only imports argparse and data at load time, so `f2f --help` stays fast.
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..presets import TINY_NOTICE
+from .options import OPTION, add_options, add_preset_option, preset_overrides
 
-def add_manifold_commands(subparsers) -> argparse.ArgumentParser:
-    """Add `manifold` with its `sets`, `features` and `plot` subcommands to an argparse subparsers object."""
+
+def add_parser(subparsers) -> None:
+    """Register `manifold` with its `sets`, `features` and `plot` subcommands on the `f2f` subcommands."""
     manifold = subparsers.add_parser("manifold", help="the manifold-pathway study of the paper's Figure 2")
     commands = manifold.add_subparsers(dest="manifold_command", required=True)
 
@@ -25,34 +28,34 @@ def add_manifold_commands(subparsers) -> argparse.ArgumentParser:
     sets.add_argument("--per-set", type=int, default=200, dest="n", help="images per set (paper: 200; default: %(default)s)")
     sets.add_argument("--model", default="black-forest-labs/FLUX.1-dev",
                       help="FLUX.1-dev (paper), FLUX.1-schnell (4 steps, minutes), tiny (offline), or a hub id")
-    sets.add_argument("--steps", type=int, dest="num_inference_steps", help="denoising steps (default: the model's)")
-    sets.add_argument("--guidance", type=float, dest="guidance_scale", help="guidance scale (default: the model's)")
+    add_options(sets, ("num_inference_steps", "guidance_scale"), num_inference_steps="denoising steps (default: the model's)",
+                guidance_scale="guidance scale (default: the model's)")
     sets.add_argument("--size", type=int, help="image side in px, a multiple of 16 (default: the model's, 1024)")
     sets.add_argument("--seed", type=int, default=0, help="first seed; image i of set k uses seed + 10000 k + i")
-    sets.add_argument("--cpu-offload", action="store_true", dest="offload", help="model CPU offload (GPUs with under ~40 GB)")
+    OPTION["offload"].add_to(sets, flag="--cpu-offload", help="model CPU offload (GPUs with under ~40 GB)", default=False)
+    sets.set_defaults(run=run_manifold)
 
     features = commands.add_parser("features", help="CLIP features of the kept set images and the noise images (cached)")
     _add_study_options(features)
+    features.set_defaults(run=run_manifold)
 
     plot = commands.add_parser("plot", help="the F2F edit's path, the single-step point, the figure and the measures")
     _add_study_options(plot)
     plot.add_argument("--out", default="runs/manifold", help="figure and measures folder (default: %(default)s)")
     plot.add_argument("--source-index", type=int, default=0, help="which kept image of the AI set to edit (default: 0)")
     plot.add_argument("--seed", type=int, default=0, help="video seed (default: 0)")
-    plot.add_argument("--video-model", dest="video_backend", metavar="KEY",
-                      help="the image-to-video model whose path is drawn, at its card's defaults (`f2f models`; "
-                           "default: the preset's, paper: cogvideox); run once per model with its own --out to compare")
+    OPTION["video_backend"].add_to(plot, choices=None,
+                                   help="the image-to-video model whose path is drawn, at its card's defaults (`f2f models`; "
+                                        "default: the preset's, paper: cogvideox); run once per model with its own --out to compare")
     plot.add_argument("--single-step", default="ledits", help="single-step editor for the comparison point, or 'none'")
     plot.add_argument("--overwrite", action="store_true", help="replace the figure and measures of an earlier plot in --out")
     plot.add_argument("--toy", action="store_true",
                       help="the toy world (f2f_lab.toy): rendered sets, path and single step, exact off-manifold distances; "
                            "seconds on a CPU, no weights (--sets, --preset and --noise-size do not apply)")
-    return manifold
+    plot.set_defaults(run=run_manifold)
 
 
 def _add_study_options(parser: argparse.ArgumentParser) -> None:
-    from ..cli_options import add_preset_option  # light: argparse and dataclasses only
-
     parser.add_argument("--sets", default="runs/manifold/sets", help="sets folder (default: %(default)s)")
     add_preset_option(parser, "paper", help="paper: CLIP ViT-B/32 and CogVideoX-5B; tiny: random stand-ins; "
                                             "or a spec such as paper:num_inference_steps=30 (default: %(default)s)")
@@ -62,8 +65,7 @@ def _add_study_options(parser: argparse.ArgumentParser) -> None:
 
 def run_manifold(args) -> None:
     """Run a parsed `f2f manifold ...` command (F2FError propagates to the CLI's handler)."""
-    from ..presets import TINY_NOTICE
-    from .sets import generate_sets, load_sets
+    from ..manifold.sets import generate_sets, load_sets
 
     if args.manifold_command == "sets":
         if args.model == "tiny":
@@ -77,8 +79,9 @@ def run_manifold(args) -> None:
         return
 
     preset = args.preset  # resolved by the CLI
-    if getattr(args, "video_backend", None):
-        preset = preset.with_options(video_backend=args.video_backend)
+    changes = preset_overrides(args, ("video_backend",))
+    if changes:
+        preset = preset.with_options(**changes)
     if args.manifold_command == "plot":  # never lose an earlier figure
         from ..results import check_writable
 
@@ -91,9 +94,9 @@ def run_manifold(args) -> None:
     if args.manifold_command == "features":
         import numpy as np
 
+        from ..manifold.sets import noise_images
+        from ..manifold.study import reference_features
         from ..records import atomic_path
-        from .sets import noise_images
-        from .study import reference_features
 
         groups = reference_features(sets, noise_images(args.noise, args.noise_size), preset.clip_model,
                                     pretrained=preset.clip_pretrained)
@@ -105,7 +108,7 @@ def run_manifold(args) -> None:
             print(f"{label:<18} {features.shape[0]:4d} x {features.shape[1]}")
         print(f"features: {target}")
     elif args.manifold_command == "plot":
-        from .study import run_study
+        from ..manifold.study import run_study
 
         single_step = None if args.single_step.lower() == "none" else args.single_step
         result = run_study(sets, preset, out=args.out, source_index=args.source_index, seed=args.seed,

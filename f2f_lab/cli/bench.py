@@ -1,56 +1,34 @@
-"""`f2f bench ...`: run TEdBench or PosEdit over seeds, and print Tables 1 and 2.
+"""`f2f bench ...`: run TEdBench or PosEdit over seeds, print Tables 1 and 2, time an edit.
 
     f2f bench tedbench --data tedbench/ --out runs/bench/tedbench/f2f-paper [--seeds 15] [--limit N]
     f2f bench posedit  --data posedit/ [--utd-mhad UTD-MHAD/] --out ... [--seeds 9]
     f2f bench table    runs/bench/tedbench/f2f-paper [more run folders] [--rule ...] [--choices picks.json]
+    f2f bench speed    --preset fast --compare paper --repeat 3 --json speed.json
 
-Adding a subcommand: a module NAME in this package defines `add_command(bench_subparsers)`
-(or `add_NAME_command`), which adds its parser and sets the function that runs it,
-`function(args) -> int | None`, with `set_defaults(bench_run=...)` (or `handler=...`); then
-NAME goes in `COMMAND_MODULES` below. A listed module that does not exist yet is skipped.
+Each subcommand sets the function that runs it with `set_defaults(run=...)`, as every `f2f`
+command does (`f2f_lab.cli`); the work is done by `f2f_lab.bench`'s plain functions.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import re
 import shlex
 import sys
 from pathlib import Path
 
-from ..cli_options import add_editor_options, add_preset_option, editor_options
+from ..bench.runner import DEFAULT_LPIPS_BOUND, PICK_RULES, SEED_COUNTS, collect_records, run_benchmark
 from ..errors import F2FError
-from ..presets import TINY_NOTICE
-from .runner import DEFAULT_LPIPS_BOUND, PICK_RULES, SEED_COUNTS
-
-COMMAND_MODULES = ("speed",)  # extra subcommand modules of f2f_lab.bench, in help order
+from ..presets import PRESETS, TINY_NOTICE
+from .options import add_editor_options, add_options, add_preset_option, editor_options
 
 
-def add_bench_commands(subparsers) -> argparse.ArgumentParser:
-    """Register `f2f bench` and its subcommands on the top-level `f2f` subparsers."""
+def add_parser(subparsers) -> None:
+    """Register `f2f bench` and its subcommands on the `f2f` subcommands."""
     bench = subparsers.add_parser("bench", help="benchmarks: TEdBench, PosEdit, and the paper's tables")
     commands = bench.add_subparsers(dest="bench_command", required=True)
-    for add in (_add_tedbench, _add_posedit, _add_table):
+    for add in (_add_tedbench, _add_posedit, _add_table, _add_speed):
         add(commands)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__package__}.{name}":
-                continue  # not written yet
-            raise
-        adder = getattr(module, "add_command", None) or getattr(module, f"add_{name}_command", None)
-        if adder is None:
-            raise RuntimeError(f"{module.__name__} must define add_command(bench_subparsers) to join `f2f bench`.")
-        adder(commands)
-    return bench
-
-
-def run_bench_command(args) -> int:
-    """Run the parsed `f2f bench ...` command; F2FError is left to the caller (the CLI prints it)."""
-    run = getattr(args, "bench_run", None) or getattr(args, "handler")
-    return run(args) or 0
 
 
 # -- tedbench / posedit ---------------------------------------------------------------------
@@ -78,7 +56,7 @@ def _add_tedbench(commands) -> None:
     parser = commands.add_parser("tedbench", help="TEdBench (Table 1): every task x seed, resumable")
     parser.add_argument("--data", required=True, help="the TEdBench folder (input_list.json + originals/)")
     _add_run_options(parser, "tedbench")
-    parser.set_defaults(bench_run=_run_tedbench)
+    parser.set_defaults(run=_run_tedbench)
 
 
 def _add_posedit(commands) -> None:
@@ -89,17 +67,17 @@ def _add_posedit(commands) -> None:
     parser.add_argument("--vlm-captions", action="store_true",
                         help="ask the captioner for temporal captions instead of using each category's")
     _add_run_options(parser, "posedit")
-    parser.set_defaults(bench_run=_run_posedit)
+    parser.set_defaults(run=_run_posedit)
 
 
 def _run_tedbench(args) -> int:
-    from . import tedbench
+    from ..bench import tedbench
 
     return _run(args, "tedbench", tedbench.load(args.data), task_captions=True)
 
 
 def _run_posedit(args) -> int:
-    from . import posedit
+    from ..bench import posedit
 
     _check_counts(args)  # before a rebuild that takes minutes
     data = Path(args.data)
@@ -112,8 +90,6 @@ def _run_posedit(args) -> int:
 
 def _say_where_it_stopped(out: Path, total: int, argv: list[str] | None) -> None:
     """After Ctrl-C: that the sweep stopped, how much of it is done, and the command that resumes it."""
-    from .runner import collect_records
-
     done = sum(len(seeds) for seeds in collect_records(out).values()) if out.is_dir() else 0
     command = shlex.join(["f2f", *argv]) if argv else f"the same f2f bench command with --out {out}"
     print(f"\nstopped: {done} of {total} items are done in {out} (finished items are complete; the current one was "
@@ -126,8 +102,6 @@ def _check_counts(args) -> None:
 
 
 def _run(args, benchmark: str, tasks, task_captions: bool) -> int:
-    from .runner import run_benchmark
-
     _check_counts(args)
     options = editor_options(args)
     device = options.pop("device")
@@ -170,14 +144,59 @@ def _add_table(commands) -> None:
     parser.add_argument("--lpips-bound", type=float, default=DEFAULT_LPIPS_BOUND,
                         help="source LPIPS bound of clip_under_lpips (default: %(default)s)")
     parser.add_argument("--choices", help="manual picks, a JSON {task_id: seed or null} (one run folder only)")
-    parser.set_defaults(bench_run=_run_table)
+    parser.set_defaults(run=_run_table)
 
 
 def _run_table(args) -> int:
-    from .tables import build_table, write_table
+    from ..bench.tables import build_table, write_table
 
     table = build_table(args.runs, rule=args.rule, lpips_bound=args.lpips_bound, choices=args.choices)
     csv_path, md_path = write_table(table, args.out or args.runs[0])
     print(table.to_markdown())
     print(f"written: {csv_path}, {md_path}")
+    return 0
+
+
+# -- speed ----------------------------------------------------------------------------------
+
+
+def _add_speed(commands) -> None:
+    parser = commands.add_parser(
+        "speed", help="time each stage of an edit, peak memory and FLOP rate; compare two presets",
+        description="Time each stage of an edit (after warm-up), peak memory and the denoiser's FLOP rate.",
+    )
+    add_preset_option(parser, "tiny", help=f"configuration to time: {', '.join(PRESETS)}, optionally with fields changed, "
+                                           "e.g. paper:attention_backend=cudnn (default: %(default)s)")
+    parser.add_argument("--compare", metavar="PRESET2", help="also time this configuration (same syntax) and print the ratios")
+    add_options(parser, ("num_frames", "num_inference_steps"), num_frames="frames to generate (8k+1; default: the preset's)",
+                num_inference_steps="denoising steps (default: the preset's)")
+    parser.add_argument("--repeat", type=int, default=3, help="measured edits; stages report medians (default: %(default)s)")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured edits first: loading, compilation (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="video seed of every edit (default: %(default)s)")
+    parser.add_argument("--tiny-models", action="store_true", help="the preset's levers and numbers on the tiny random-weight models")
+    parser.add_argument("--random-weights", choices=["full"], help="full: the full-size 5B architecture with random bf16 weights (GPU)")
+    parser.add_argument("--no-metrics", action="store_true", help="do not time the metrics stage")
+    add_options(parser, ("device",))
+    parser.add_argument("--json", metavar="OUT", help="also write the report as JSON here")
+    parser.set_defaults(run=run_speed_command)
+
+
+def run_speed_command(args) -> int:
+    """Run `f2f bench speed` from parsed arguments (`args.preset` a Preset or a spec): print the table, write JSON if asked."""
+    from ..bench.speed import compare, measure_speed
+    from ..records import write_json_atomic
+
+    options = dict(
+        num_frames=args.num_frames, num_inference_steps=args.num_inference_steps, repeat=args.repeat,
+        warmup=args.warmup, seed=args.seed, device=args.device, tiny_models=args.tiny_models,
+        random_weights=args.random_weights, metrics=not args.no_metrics,
+    )
+    if args.compare:
+        outcome = compare(args.preset, args.compare, **options)
+    else:
+        outcome = measure_speed(args.preset, **options)
+    print(outcome.table())
+    if args.json:
+        write_json_atomic(args.json, outcome.to_dict())
+        print(f"wrote {args.json}")
     return 0
