@@ -23,10 +23,12 @@ import json
 from pathlib import Path
 from typing import Mapping
 
+from .bench.runner import run_benchmark
 from .bench.tables import METRIC_COLUMNS, QUOTED_DIGITS, BenchTable, measured_rows
 from .errors import F2FError
 from .loading import release_memory
 from .pipeline import Frame2Frame
+from .presets import get_preset
 
 # Quoted from the paper (Table S4, TEdBench, best of 15 seeds).
 PAPER_TABLE_S4 = [
@@ -72,8 +74,6 @@ def run_ablation(editor: Frame2Frame, tasks, out: str | Path, variants: Mapping[
 
     Returns {label: run folder}, for `ablation_table`.
     """
-    from .bench.runner import run_benchmark
-
     out, folders = Path(out), {}
     for label, options in variants.items():
         preset = editor.preset
@@ -100,9 +100,6 @@ def run_video_models(tasks, out: str | Path, video_models, *, preset="paper", se
     Example: `run_video_models(tasks, "runs/models", ["cogvideox", "wan2.2-5b"], seeds=range(3))`.
     Returns {key: run folder}, for `ablation_table`.
     """
-    from .bench.runner import run_benchmark
-    from .presets import get_preset
-
     out, folders = Path(out), {}
     for key in video_models:
         editor = Frame2Frame.from_preset(get_preset(preset), video_backend=key, device=device, progress=progress,

@@ -24,6 +24,7 @@ from typing import Any
 from PIL import Image
 
 from .errors import F2FError
+from .imaging import load_image
 from .paper import B1_INSTRUCTION, PAPER_ICL_COUNT  # noqa: F401  (the paper's text lives in paper.py)
 from .resources import data_path
 from .vlm import VLMClient, VLMError, assistant_turn, user_turn
@@ -218,8 +219,6 @@ class VLMCaptioner(_VLMCaptionerBase):
         image_format: str = "JPEG",
         **client_options,
     ):
-        from .imaging import load_image
-
         super().__init__(client, image_max_side=image_max_side, image_format=image_format, **client_options)
         if isinstance(icl_examples, (str, Path)):
             self.icl_source = Path(icl_examples)

@@ -7,7 +7,6 @@
     result.rows       # one dict of metrics per method
 
 The folder it writes:
-
     OUT/
       compare.json     what was compared: the image's hash, the caption, seed, preset, scorer, methods
       <method>/        that method's run folder (source.png, edited.png, record.json with "metrics";
@@ -43,11 +42,21 @@ from typing import Any, Sequence
 
 from PIL import Image
 
-from .editors import PEER_METHODS
+from .bench.runner import read_finished
+from .bench.tables import METHOD_NAMES
+from .captions import check_caption
+from .display import grid
+from .editors import METHODS, PEER_METHODS, make_editor
+from .editors.base import output_size
 from .errors import F2FError
 from .imaging import ImageInput, image_hash, load_image, save_image
+from .instructions import INSTRUCTION_MODES
 from .loading import release_memory
+from .metrics import Scorer, clip_score_header
 from .pages import compare_html, render_compare_page
+from .presets import get_preset
+from .records import write_json_atomic, write_text_atomic
+from .vlm import make_vlm_client
 
 DEFAULT_COMPARE_METHODS = ("f2f", "chronoedit", "kontext", "qwen-edit", "ledits")
 COMPARE_FILES = ("compare.json", "grid.png", "metrics.csv", "metrics.json", "report.html")
@@ -105,8 +114,6 @@ class CompareResult:
     @property
     def rows(self) -> list[dict[str, Any]]:
         """The metrics table: one row per method, in the order compared."""
-        from .bench.tables import METHOD_NAMES
-
         rows = []
         for method, run in self.runs.items():
             rows.append({"method": method, "name": METHOD_NAMES.get(method, method),
@@ -121,8 +128,6 @@ class CompareResult:
         return {name: self.out / name for name in COMPARE_FILES}
 
     def to_markdown(self) -> str:
-        from .metrics import clip_score_header
-
         header = ["Method", "Source LPIPS ↓", "Source CLIP-I ↑", clip_score_header(self.scorer or None), "Driven by"]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in self.rows:
@@ -171,12 +176,6 @@ def compare(
     """
     from tqdm.auto import tqdm
 
-    from .captions import check_caption
-    from .editors import METHODS
-    from .instructions import INSTRUCTION_MODES
-    from .metrics import Scorer
-    from .presets import get_preset
-
     # Everything a user can get wrong is checked before any model loads.
     preset = get_preset(preset)
     source = load_image(image)
@@ -199,8 +198,6 @@ def compare(
               "preset": preset.name, "scorer": scorer.config(), "instruction": instruction}
     _check_folder(out, config, overwrite)
     if vlm is None and _needs_vlm(methods, preset, instruction, method_options):
-        from .vlm import make_vlm_client
-
         vlm = make_vlm_client(**{"backend": preset.vlm_backend, "model": preset.vlm_model, "tiny": preset.is_tiny,
                                  "device": device, **(vlm_options or {})})
     out.mkdir(parents=True, exist_ok=True)
@@ -252,8 +249,6 @@ def summarize(results: Sequence[CompareResult]) -> CompareSummary:
     Means over a few tasks, one seed each: a look, not a benchmark (`f2f bench` runs every task
     with every seed and picks the best seed per task, as the paper does).
     """
-    from .metrics import clip_score_header
-
     if not results:
         raise F2FError("Nothing to summarize: no comparisons.")
     if len({json.dumps(r.scorer, sort_keys=True) for r in results}) > 1:
@@ -272,8 +267,6 @@ def summarize(results: Sequence[CompareResult]) -> CompareSummary:
 
 def _edit_with_fresh_editor(method: str, preset, options: dict, source: Image.Image, caption: str, seed: int):
     """Load `method`, edit once, and release the editor before returning, so the next method has the memory."""
-    from .editors import make_editor
-
     editor = make_editor(method, preset, **options)
     try:
         return editor.edit(source, caption, seed=seed)
@@ -283,8 +276,6 @@ def _edit_with_fresh_editor(method: str, preset, options: dict, source: Image.Im
 
 
 def _needs_vlm(methods, preset, instruction: str, method_options: dict) -> bool:
-    from .editors import PEER_METHODS
-
     peers_ask = any(m in PEER_METHODS and method_options.get(m, {}).get("instruction", instruction) == "vlm" for m in methods)
     f2f = method_options.get("f2f", {})
     f2f_asks = "f2f" in methods and "vlm" in (f2f.get("captioner") or preset.captioner, f2f.get("selector") or preset.selector)
@@ -293,8 +284,6 @@ def _needs_vlm(methods, preset, instruction: str, method_options: dict) -> bool:
 
 def _editor_options(method: str, instruction: str, vlm, device, progress: bool, given: dict) -> dict:
     """`make_editor` options of one method: the shared VLM and instruction mode where they apply, then `given`."""
-    from .editors import PEER_METHODS
-
     options: dict[str, Any] = {"progress": progress, "device": device}
     if method in PEER_METHODS:
         options.update(instruction=instruction, vlm=vlm)
@@ -305,8 +294,6 @@ def _editor_options(method: str, instruction: str, vlm, device, progress: bool, 
 
 def _finished(folder: Path, config: dict) -> dict | None:
     """The record of a complete method folder made from this image, caption and seed, else None (recompute)."""
-    from .bench.runner import read_finished
-
     record = read_finished(folder)  # the benchmarks' test: record.json with metrics, and edited.png
     if record is None:
         return None
@@ -334,11 +321,6 @@ def _check_folder(out: Path, config: dict, overwrite: bool) -> None:
 
 
 def _write_outputs(result: CompareResult) -> None:
-    from .editors.base import output_size
-    from .bench.tables import METHOD_NAMES
-    from .display import grid
-    from .records import write_text_atomic
-
     shown = result.source.resize(output_size(result.source.size, 512), Image.Resampling.LANCZOS)
     result.grid = grid({result.caption: [shown, *(run.image for run in result.runs.values())]},
                        ["source", *(METHOD_NAMES.get(m, m) for m in result.runs)], height=256)
@@ -365,7 +347,5 @@ def _fmt(value, digits: int = 3) -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    from .records import write_json_atomic
-
     write_json_atomic(path, data)
 

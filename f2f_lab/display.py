@@ -18,6 +18,7 @@ from typing import Sequence
 
 from PIL import Image, ImageDraw
 
+from .bench.runner import pick_best
 from .errors import F2FError
 from .imaging import CHOSEN_COLOUR, _fit_height, _font, load_image
 from .pages import BANNER_STYLE, METRIC_LABELS, metrics_html, paragraph_html, tiny_notice_html  # noqa: F401 (re-exported)
@@ -106,8 +107,6 @@ def example_grid(run_dir: str | os.PathLike, picks: dict | None = None, *, heigh
     `picks` is what `bench.runner.pick_best` returns (default: it is called with its default
     rule, manual choices from `<run_dir>/choices.json` when present).
     """
-    from .bench.runner import pick_best
-
     run_dir = Path(run_dir)
     if picks is None:
         choices = run_dir / "choices.json"

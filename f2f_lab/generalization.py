@@ -7,7 +7,6 @@ tomato. The temporal captions are the paper's and are given to the editor as the
 are ours, since the paper prints none.
 
 On disk:
-
     backgrounds/<object>/<location>.png    the FLUX source images (generate_backgrounds) ...
     backgrounds/<object>/<location>.json   ... each with its record: prompt, seed, model, sampling
     edits/<object>/<location>/seed-N/      one saved EditResult per source and seed (run_appendix_h)
@@ -26,9 +25,11 @@ from typing import Iterable, Sequence
 
 from PIL import Image
 
+from .display import grid
 from .errors import F2FError
 from .imaging import load_image, save_image
-from .loading import release_memory
+from .loading import out_of_memory, release_memory
+from .manifold.sets import FluxSettings, _load_flux, flux_settings
 from .records import revision_of, write_json_atomic
 
 # The paper's (appendix H), verbatim: the eight settings, in its order, that replace LOCATION
@@ -135,9 +136,6 @@ def generate_backgrounds(
     is missing. Returns the backgrounds, object by object.
     """
     from tqdm.auto import tqdm
-
-    from .loading import out_of_memory
-    from .manifold.sets import FluxSettings, _load_flux, flux_settings
 
     base = flux_settings(model)
     settings = FluxSettings(base.model, num_inference_steps or base.num_inference_steps,
@@ -276,8 +274,6 @@ def appendix_h_grid(rows_or_out: Sequence[dict] | str | Path, *, height: int = 1
 
     `rows_or_out` is what `run_appendix_h` returned, or its `out` folder. Columns are locations.
     """
-    from .display import grid
-
     rows = _rows_from_folder(Path(rows_or_out)) if isinstance(rows_or_out, (str, Path)) else list(rows_or_out)
     if not rows:
         raise F2FError("No appendix H edits to show; run run_appendix_h first.")

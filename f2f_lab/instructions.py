@@ -38,6 +38,8 @@ from PIL import Image
 
 from .captions import _PHOTO_PREFIX, check_caption, clean_caption  # the template captioner's own prefix rule, shared
 from .errors import F2FError
+from .presets import get_preset
+from .vlm import make_vlm_client, user_turn
 
 INSTRUCTION_MODES = ("template", "vlm")
 INSTRUCTION_TEMPLATE = "Edit the image so that it shows {subject}."
@@ -138,8 +140,6 @@ class VLMInstructor:
         self.image_format = image_format
 
     def messages(self, image: Image.Image, target: str) -> list[dict[str, Any]]:
-        from .vlm import user_turn
-
         return [user_turn(VLM_REQUEST.replace("CAPTION", target), [image], image_format=self.image_format,
                           max_side=self.image_max_side)]
 
@@ -181,9 +181,6 @@ def make_instructor(mode: str = "template", *, client=None, preset=None, device:
     if mode == "template":
         return TemplateInstructor()
     if client is None:
-        from .presets import get_preset
-        from .vlm import make_vlm_client
-
         preset = get_preset(preset or "paper")
         client = make_vlm_client(**{"backend": preset.vlm_backend, "model": preset.vlm_model, "tiny": preset.is_tiny,
                                     "device": device, "torch_dtype": torch_dtype, **(vlm_options or {})})

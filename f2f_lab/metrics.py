@@ -18,7 +18,6 @@ ViT-B/32 cosine of an image and a matching caption (about 0.25-0.3) and do fit C
 2.5 x max(cos, 0). So the CLIP score is CLIPScore by default, the clamp included, and tables
 label the column with the formula ("Target CLIP (2.5·max(cos,0)) ↑") so the convention is
 never implicit. The alternatives:
-
     clip_score="clipscore", clip_score_scale=w   w * max(cos, 0) (default w = 2.5)
     clip_score="cosine"                          the raw cosine, no scale, no clamp
 
@@ -39,9 +38,10 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
+from .clip import load_clip
 from .errors import F2FError
-from .loading import default_device
 from .imaging import ImageInput, load_image
+from .loading import default_device
 from .presets import Preset, get_preset
 
 EVAL_SIZE = 512  # the paper's evaluation resolution (Sec. 5.1)
@@ -188,8 +188,6 @@ class Scorer:
 
     def _clip_encoder(self):
         if self._clip is None:
-            from .clip import load_clip
-
             self._clip = load_clip(self.clip_model, self.clip_pretrained, device=self._device())
         return self._clip
 

@@ -17,11 +17,12 @@ from PIL import Image
 from .captions import Caption, check_caption, make_captioner
 from .imaging import ImageInput, from_canvas, load_image, place_on_canvas
 from .presets import Preset, get_preset
-from .refine import SHARPNESS_MEASURE, refine_frame, sharpest_late_frame
 from .records import library_versions
+from .refine import SHARPNESS_MEASURE, refine_frame, sharpest_late_frame
 from .results import EditResult, record_header
 from .selection import clip_options, make_selector, tile_frames
 from .video import video_model_class
+from .vlm import make_vlm_client
 
 
 class Frame2Frame:
@@ -84,8 +85,6 @@ class Frame2Frame:
         # Stages without weights first, so a missing API key fails before a 22 GB load.
         needs_vlm = (captioner_stage is None and preset.captioner in ("vlm", "cot")) or (selector_stage is None and preset.selector == "vlm")
         if vlm is None and needs_vlm:  # the preset's backend: OpenAI protocol, or a local model loaded onto the CPU here
-            from .vlm import make_vlm_client
-
             vlm = make_vlm_client(**{"backend": preset.vlm_backend, "model": preset.vlm_model, "tiny": preset.is_tiny,
                                      "device": device, "torch_dtype": torch_dtype, **(vlm_options or {})})
         if captioner_stage is None:

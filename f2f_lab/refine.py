@@ -22,6 +22,7 @@ from typing import Any, Sequence
 from PIL import Image
 
 from .errors import F2FError
+from .imaging import from_canvas, place_on_canvas
 
 REFINE_MODES = ("selected", "sharpest")  # refine the selector's chosen frame, or IF-Edit's sharpest late frame
 SHARPNESS_MEASURE = "variance of the 3x3 Laplacian (grayscale)"
@@ -139,8 +140,6 @@ def refine_frame(
             pipeline passes the edit's). IF-Edit gives none.
         prompt: the still-scene prompt (`STILL_PROMPT`).
     """
-    from .imaging import from_canvas, place_on_canvas
-
     frame = frame.convert("RGB")
     num_frames = num_frames or default_num_frames(generator)
     options: dict[str, Any] = {"num_frames": num_frames}

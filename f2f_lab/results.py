@@ -19,6 +19,7 @@ from PIL import Image
 
 from .errors import F2FError
 from .imaging import collage, image_hash, save_image, save_video, strip
+from .pages import render_report
 from .presets import TINY_NOTICE
 from .records import atomic_folder, write_json_atomic, write_text_atomic
 from .selection import tile_frames, tile_of
@@ -172,8 +173,6 @@ class EditResult(EditResultBase):
         return super().save(out, overwrite=overwrite)
 
     def _write_files(self, folder: Path) -> None:
-        from .pages import render_report
-
         super()._write_files(folder)
         write_text_atomic(folder / "report.html", render_report(self))
 

@@ -21,10 +21,11 @@ from typing import Any, Sequence
 
 from PIL import Image
 
+from .clip import load_clip
 from .errors import F2FError
+from .imaging import collage
 from .paper import C1_INSTRUCTION  # noqa: F401  (the paper's text lives in paper.py)
 from .vlm import VLMClient, VLMError, assistant_turn, user_turn
-
 
 
 @dataclass
@@ -182,8 +183,6 @@ class VLMSelector:
 
     def collage(self, source: Image.Image, frames: Sequence[Image.Image], *, tiles: Sequence[int] | None = None) -> Image.Image:
         """The image the VLM sees: the source on top, frame tiles[k-1] numbered k beneath."""
-        from .imaging import collage
-
         shown = [frames[i] for i in (tiles or tile_frames(len(frames)))]
         return collage(source, shown, tile_size=self.tile_size, columns=self.columns)
 
@@ -316,8 +315,6 @@ class ClipSelector:
     def load(self) -> "ClipSelector":
         """Load CLIP now (F2FError when it cannot be), instead of at the first call."""
         if self.encoder is None:
-            from .clip import load_clip
-
             self.encoder = load_clip(self.model_name, self.pretrained, self.device)
         return self
 

@@ -144,7 +144,7 @@ def test_empty_caption(cat_path):
 def test_unknown_preset(cat_path):
     proc = f2f("edit", cat_path, "A cat.", "--preset", "huge")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip().splitlines() == ["f2f: error: Unknown preset 'huge'. Choose one of: paper, tiny, open, toy, fast, turbo, lowvram, cogvideox1.5, wan2.1-480p, wan2.2-5b, wan2.2-a14b, hunyuan1.5, ltx, ifedit, tiny-ifedit."]
+    assert proc.stderr.strip().splitlines() == ["f2f: error: Unknown preset 'huge'. Choose one of: paper, tiny, open, fast, turbo, lowvram, cogvideox1.5, wan2.1-480p, wan2.2-5b, wan2.2-a14b, hunyuan1.5, ltx, ifedit, tiny-ifedit, toy."]
 
 
 def test_paper_preset_without_a_vlm_says_what_to_do(cat_path, tmp_path):

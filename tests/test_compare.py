@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
+from f2f_lab import compare as compare_module
 from f2f_lab import editors
 from f2f_lab.cli import main
 from f2f_lab.compare import COMPARE_FILES, DEFAULT_COMPARE_METHODS, compare, summarize
@@ -133,7 +134,7 @@ def test_methods_load_one_at_a_time(tmp_path, small_scorer, monkeypatch):
         built.append(weakref.ref(editor))
         return editor
 
-    monkeypatch.setattr(editors, "make_editor", tracked)  # observes the real factory; every editor is real
+    monkeypatch.setattr(compare_module, "make_editor", tracked)  # observes the real factory; every editor is real
     result = compare(CAT, TARGET, ["kontext", "chronoedit", "kontext"], preset="tiny", out=tmp_path / "cmp",
                      scorer=small_scorer, progress=False)
     assert list(result.runs) == CHEAP[::-1]  # a repeated method runs once

@@ -27,7 +27,6 @@ five and all eight temporal captions are ours, in the paper's style, since the p
 not published. `posedit_tasks.json` says which is which.
 
 The rebuilt folder:
-
     out/
       tasks.json                       {"benchmark": "posedit-rebuild", "tasks": [...], ...}
       images/<id>_source.png, <id>_target.png
@@ -45,6 +44,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from ..editors import EDITORS
+from ..editors.baselines import POSEDIT_SOURCE_DESCRIPTION
 from ..errors import F2FError
 from ..imaging import save_image
 from ..records import write_json_atomic
@@ -231,7 +231,5 @@ SOURCE_DESCRIBED_METHODS = tuple(m for m, editor in EDITORS.items() if getattr(e
 
 def editor_options(method: str) -> dict:
     """Options the PosEdit protocol gives `method` (its fixed source description), for `make_editor`."""
-    from ..editors.baselines import POSEDIT_SOURCE_DESCRIPTION
-
     return {"source_prompt": POSEDIT_SOURCE_DESCRIPTION} if method in SOURCE_DESCRIBED_METHODS else {}
 

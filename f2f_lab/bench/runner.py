@@ -2,7 +2,6 @@
 
 The paper edits every task with 15 seeds (TEdBench) or 9 (PosEdit) and keeps the best
 result per task, picked by hand (Sec. 5.1). Here every (task, seed) pair is one *item*:
-
     OUT/
       run.json                 benchmark, method, preset, seeds, scorer settings
       <task_id>/
@@ -31,7 +30,6 @@ crashed process only leaves its own items for the next run. Across machines OUT 
 a shared filesystem. One process runs everything.
 
 Best of seeds (`pick_best`). Rules, all automatic and recorded with every pick:
-
     clip_under_lpips  The default. First, keep the source ("keep_source") when no seed's CLIP
                       score exceeds the CLIP score of the unedited source for the same target
                       (reference.json's "source_kept"): no seed improves edit accuracy, which
@@ -70,11 +68,14 @@ from typing import Any, Iterable, Mapping, Sequence
 from tqdm.auto import tqdm
 
 from ..captions import Caption
+from ..editors import make_editor
 from ..errors import F2FError
 from ..imaging import load_image, save_image
+from ..metrics import Scorer
 from ..presets import Preset, get_preset
 from ..records import atomic_folder, library_versions, write_json_atomic
 from .distributed import process_state
+from .posedit import editor_options as posedit_options
 from .tasks import BenchTask
 
 SEED_COUNTS = {"tedbench": 15, "posedit": 9}  # the paper's seeds per task (Sec. 5.1, 5.3)
@@ -308,8 +309,6 @@ def run_benchmark(
         light: keep only edited.png and record.json per item (no video, strip or collage; but
             those are what a person looks at to pick seeds by hand).
     """
-    from ..metrics import Scorer
-
     out = Path(out)
     preset = get_preset(preset)
     seeds = list(range(SEED_COUNTS.get(benchmark, 1))) if seeds is None else list(seeds)
@@ -326,8 +325,6 @@ def run_benchmark(
     out.mkdir(parents=True, exist_ok=True)
     check_run_config(out, config)
     if benchmark == "posedit" and editor is None:  # the paper's fixed source description (bench.posedit)
-        from .posedit import editor_options as posedit_options
-
         editor_options = {**posedit_options(method), **(editor_options or {})}
     # editor_options (frames, steps, selector, ...) are recorded, not enforced: each item's record has the exact values.
     write_json_atomic(out / "run.json", {**config, "seeds": seeds, "tasks": [t.id for t in tasks],
@@ -341,8 +338,6 @@ def run_benchmark(
         _check_task_unchanged(out, task)
     todo = [item for item in mine if read_finished(item_folder(out, item)) is None]
     if todo and editor is None:
-        from ..editors import make_editor
-
         options = {k: v for k, v in (editor_options or {}).items() if v is not None}
         if device is not None:
             options.setdefault("device", device)

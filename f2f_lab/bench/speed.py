@@ -21,8 +21,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import F2FError
+from ..imaging import load_image
 from ..loading import default_device, release_memory
+from ..metrics import Scorer
+from ..pipeline import Frame2Frame
 from ..presets import PRESETS, TINY_NOTICE, Preset, get_preset
+from ..samples import sample_path
+from ..stand_ins.full_size import random_cogvideox_generator
 from .flops import denoising_flops
 from .meters import InStage, PeakMemory, StageClock, device_info, resident_bytes, sync, versions
 from .speed_report import STAGES, TOTALS, SpeedComparison, SpeedReport
@@ -171,11 +176,6 @@ def _without_missing_vlm(spec: Preset) -> tuple[Preset, list[str]]:
 def _load(spec: Preset, *, device: str, random_weights: str | None, metrics: bool, image, target: str, seed: int,
           notes: list[str]) -> _Run:
     """Build the editor (and the scorer) the way users do, timed; its stages get memory buckets."""
-    from ..imaging import load_image
-    from ..pipeline import Frame2Frame
-    from ..stand_ins.full_size import random_cogvideox_generator
-    from ..samples import sample_path
-
     source = load_image(image if image is not None else sample_path(SAMPLE_NAME))
     memory = PeakMemory(device)
     start = time.perf_counter()
@@ -192,8 +192,6 @@ def _load(spec: Preset, *, device: str, random_weights: str | None, metrics: boo
 
 
 def _make_scorer(spec: Preset, device: str, random_weights: str | None, notes: list[str]):
-    from ..metrics import Scorer
-
     if random_weights:  # the paper's architectures, random weights: no download
         notes.append("Metrics ran ViT-B-32 and AlexNet LPIPS with random weights (same architectures, no download).")
         return Scorer(clip_model="ViT-B-32", clip_pretrained=None, lpips_backbone="random", device=device)

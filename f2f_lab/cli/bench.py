@@ -17,9 +17,13 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..bench import posedit, tedbench
 from ..bench.runner import DEFAULT_LPIPS_BOUND, PICK_RULES, SEED_COUNTS, collect_records, run_benchmark
+from ..bench.speed import compare, measure_speed
+from ..bench.tables import build_table, write_table
 from ..errors import F2FError
 from ..presets import PRESETS, TINY_NOTICE
+from ..records import write_json_atomic
 from .options import add_editor_options, add_options, add_preset_option, editor_options
 
 
@@ -71,14 +75,10 @@ def _add_posedit(commands) -> None:
 
 
 def _run_tedbench(args) -> int:
-    from ..bench import tedbench
-
     return _run(args, "tedbench", tedbench.load(args.data), task_captions=True)
 
 
 def _run_posedit(args) -> int:
-    from ..bench import posedit
-
     _check_counts(args)  # before a rebuild that takes minutes
     data = Path(args.data)
     if not (data / "tasks.json").is_file():
@@ -148,8 +148,6 @@ def _add_table(commands) -> None:
 
 
 def _run_table(args) -> int:
-    from ..bench.tables import build_table, write_table
-
     table = build_table(args.runs, rule=args.rule, lpips_bound=args.lpips_bound, choices=args.choices)
     csv_path, md_path = write_table(table, args.out or args.runs[0])
     print(table.to_markdown())
@@ -183,9 +181,6 @@ def _add_speed(commands) -> None:
 
 def run_speed_command(args) -> int:
     """Run `f2f bench speed` from parsed arguments (`args.preset` a Preset or a spec): print the table, write JSON if asked."""
-    from ..bench.speed import compare, measure_speed
-    from ..records import write_json_atomic
-
     options = dict(
         num_frames=args.num_frames, num_inference_steps=args.num_inference_steps, repeat=args.repeat,
         warmup=args.warmup, seed=args.seed, device=args.device, tiny_models=args.tiny_models,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..compare import DEFAULT_COMPARE_METHODS
+from ..compare import DEFAULT_COMPARE_METHODS, compare
 from ..instructions import INSTRUCTION_MODES
 from ..presets import TINY_NOTICE
 from .options import OPTION, add_preset_option
@@ -32,8 +32,6 @@ def add_parser(subparsers) -> None:
 
 def run_compare_command(args) -> None:
     """Run the parsed `f2f compare`; F2FError is left to `main`, which prints it."""
-    from ..compare import compare
-
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     out = Path(args.out) if args.out else Path("runs") / "compare" / Path(args.image).stem
     if args.preset.is_tiny:

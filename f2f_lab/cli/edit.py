@@ -7,9 +7,14 @@ import sys
 import time
 from pathlib import Path
 
+from ..captions import check_caption
+from ..editors import PEER_METHODS, make_editor
 from ..errors import F2FError
+from ..imaging import load_image, to_canvas
 from ..presets import TINY_NOTICE
+from ..results import check_writable
 from ..samples import SAMPLES_DIR
+from ..video.backends import backends_table
 from .options import add_editor_options, add_preset_option, editor_options, preset_overrides
 
 DEMO_IMAGE = SAMPLES_DIR / "cat.jpg"
@@ -61,23 +66,14 @@ def run_demo_command(args) -> None:
 
 
 def run_models_command(args) -> None:
-    from ..video.backends import backends_table
-
     print(backends_table(markdown=args.markdown))
 
 
 def run_edit(args, image, target: str, out: Path) -> list[Path]:
     """Edit `image` toward `target` as the parsed options say; one run folder per seed."""
-    from ..captions import check_caption
-    from ..editors import make_editor
-    from ..imaging import load_image, to_canvas
-    from ..results import check_writable
-
     # Everything a user can get wrong is checked before minutes of model loading.
     options = editor_options(args)
     if args.instruction is not None:
-        from ..editors import PEER_METHODS
-
         if args.method not in PEER_METHODS:
             raise F2FError(f"--instruction applies to the instruction editors ({', '.join(PEER_METHODS)}), not {args.method}.")
         options["instruction"] = args.instruction

@@ -14,7 +14,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..manifold.sets import generate_sets, load_sets, noise_images
+from ..manifold.study import reference_features, run_study
 from ..presets import TINY_NOTICE
+from ..records import atomic_path
+from ..results import check_writable
+from ..toy import TOY_NOTICE, off_manifold_markdown, off_manifold_summary, run_toy_study
 from .options import OPTION, add_options, add_preset_option, preset_overrides
 
 
@@ -65,8 +70,6 @@ def _add_study_options(parser: argparse.ArgumentParser) -> None:
 
 def run_manifold(args) -> None:
     """Run a parsed `f2f manifold ...` command (F2FError propagates to the CLI's handler)."""
-    from ..manifold.sets import generate_sets, load_sets
-
     if args.manifold_command == "sets":
         if args.model == "tiny":
             print(TINY_NOTICE, file=sys.stderr)
@@ -83,8 +86,6 @@ def run_manifold(args) -> None:
     if changes:
         preset = preset.with_options(**changes)
     if args.manifold_command == "plot":  # never lose an earlier figure
-        from ..results import check_writable
-
         check_writable(args.out, args.overwrite, files=("manifold.png", "manifold.svg", "measures.json", "measures.md"))
         if args.toy:
             return _run_toy_plot(args)
@@ -93,10 +94,6 @@ def run_manifold(args) -> None:
     sets = load_sets(args.sets)
     if args.manifold_command == "features":
         import numpy as np
-
-        from ..manifold.sets import noise_images
-        from ..manifold.study import reference_features
-        from ..records import atomic_path
 
         groups = reference_features(sets, noise_images(args.noise, args.noise_size), preset.clip_model,
                                     pretrained=preset.clip_pretrained)
@@ -108,8 +105,6 @@ def run_manifold(args) -> None:
             print(f"{label:<18} {features.shape[0]:4d} x {features.shape[1]}")
         print(f"features: {target}")
     elif args.manifold_command == "plot":
-        from ..manifold.study import run_study
-
         single_step = None if args.single_step.lower() == "none" else args.single_step
         result = run_study(sets, preset, out=args.out, source_index=args.source_index, seed=args.seed,
                            noise=args.noise, noise_size=args.noise_size, single_step=single_step)
@@ -122,8 +117,6 @@ def run_manifold(args) -> None:
 
 def _run_toy_plot(args) -> None:
     """`f2f manifold plot --toy`: Figure 2 and its measures in the toy world, with the exact distances."""
-    from ..toy import TOY_NOTICE, off_manifold_markdown, off_manifold_summary, run_toy_study
-
     print(TOY_NOTICE, file=sys.stderr)
     choice = args.single_step.lower()
     single_step = None if choice == "none" else ("crossfade" if choice == "crossfade" else "resample")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..toy.evaluate import evaluate_edits, table_markdown, write_table
 from ..toy.train import BATCH, DEFAULT_STEPS, train
 
 
@@ -34,8 +35,6 @@ def run_train_command(args) -> int:
 
 
 def run_evaluate_command(args) -> int:
-    from ..toy.evaluate import evaluate_edits, table_markdown, write_table
-
     table = evaluate_edits(args.models, seeds=range(args.seeds))
     if args.out:
         write_table(table, args.out)

@@ -6,7 +6,6 @@ Full size builds each model at its published configuration with random weights d
 the GPU (no download, no 5B-parameter CPU initialisation) and runs it through the entry
 points users call; tiny size runs the same items with the tiny models on the CPU, the
 rehearsal that `make test` keeps working. In priority order, one JSON each under DIR:
-
     1_video.json      CogVideoX-5B I2V, paper preset: step time, VAE encode/decode, peak memory, TFLOP/s
     2_levers.json     fast (against paper: output difference), turbo, lowvram, then each lever alone
     3_edit.json       one Frame2Frame edit, VLM answered by the local test server, 50 steps if they fit
@@ -30,6 +29,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+from ..loading import default_device
 from . import backend_items, other_paths, peer_items, video_items
 from .core import Budget, Check, Item, ItemSpec, resolve_size, run_items
 
@@ -72,8 +72,6 @@ def run_gpu_check(
         budget_s: seconds for everything, or a `Budget` (tests give one with their own clock).
         on_item: called after each item that ran, with its `Item`.
     """
-    from ..loading import default_device
-
     size_device = device or ("cpu" if size == "tiny" else default_device())
     size = resolve_size(size, size_device)
     budget = budget_s if isinstance(budget_s, Budget) else Budget(float(budget_s))

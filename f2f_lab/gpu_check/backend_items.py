@@ -14,6 +14,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..bench.meters import PeakMemory, sync
+from ..imaging import place_on_canvas
+from ..presets import PRESETS, with_video_backend
+from ..stand_ins.full_size import random_backend_pipeline, random_cogvideox_generator
+from ..video import ADAPTERS, get_backend
 from .core import Check, Item
 
 ORDER = ("ltx", "wan2.2-5b", "cogvideox1.5", "hunyuan1.5", "wan2.1-480p", "wan2.2-a14b")
@@ -47,11 +52,6 @@ def backends(check: Check, item: Item) -> None:
 def _backend_run(check: Check, key: str) -> dict[str, Any]:
     from PIL import Image
 
-    from ..bench.meters import PeakMemory, sync
-    from ..imaging import place_on_canvas
-    from ..presets import PRESETS, with_video_backend
-    from ..video import ADAPTERS, get_backend
-
     backend = get_backend(key)
     preset = PRESETS[key] if check.full else with_video_backend(PRESETS["tiny"], key)
     memory, stages = PeakMemory(check.device), {}
@@ -59,8 +59,6 @@ def _backend_run(check: Check, key: str) -> dict[str, Any]:
     start = time.perf_counter()
     adapter = ADAPTERS[backend.family]
     if check.full:
-        from ..stand_ins.full_size import random_backend_pipeline
-
         pipe = random_backend_pipeline(key, device=check.device)
         pipe.set_progress_bar_config(disable=True)
         generator = adapter(pipe, model_id=f"random-weights:{backend.hub_id}", device=check.device, backend=backend)
@@ -112,23 +110,14 @@ def latent_dropout(check: Check, item: Item) -> None:
 def _dropout_run(check: Check, key: str) -> dict[str, Any]:
     from PIL import Image
 
-    from ..bench.meters import sync
-    from ..imaging import place_on_canvas
-    from ..presets import PRESETS, with_video_backend
-    from ..video import ADAPTERS, get_backend
-
     backend = get_backend(key)
     base = PRESETS["paper" if check.full else "tiny"]
     preset = base if key == "cogvideox" else (PRESETS[key] if check.full else with_video_backend(base, key))
     adapter = ADAPTERS[backend.family]
     if check.full:
         if key == "cogvideox":
-            from ..stand_ins.full_size import random_cogvideox_generator
-
             generator = random_cogvideox_generator(device=check.device)
         else:
-            from ..stand_ins.full_size import random_backend_pipeline
-
             pipe = random_backend_pipeline(key, device=check.device)
             pipe.set_progress_bar_config(disable=True)
             generator = adapter(pipe, model_id=f"random-weights:{backend.hub_id}", device=check.device, backend=backend)

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from ..bench.meters import device_info, versions
 from ..errors import F2FError
 from ..loading import release_memory
 from ..records import write_json_atomic
@@ -135,8 +136,6 @@ class Item:
     """One item's record, written to `<out>/<number>_<name>.json` (atomically, at start and at the end)."""
 
     def __init__(self, check: Check, spec: ItemSpec):
-        from ..bench.meters import device_info, versions
-
         self.check, self.spec = check, spec
         self.status = "running"
         self.runs: list[dict[str, Any]] = []

@@ -23,6 +23,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..bench.meters import PeakMemory, sync
+from ..captions import VLMCaptioner
+from ..editors import EDITORS
+from ..manifold import sets
+from ..manifold.sets import noise_images
+from ..metrics import Scorer
+from ..samples import sample_path
+from ..selection import VLMSelector
+from ..stand_ins.full_size import random_flux_dev_pipeline, random_qwen2_5_vl_7b, random_sd15_pipeline
+from ..vlm import DEFAULT_LOCAL_MODEL, LocalVLM, VLMError, make_vlm_client
 from .core import Check, Item
 from .video_items import TARGET
 
@@ -47,8 +57,6 @@ def minimum(name: str):
 
 def _measured(device: str):
     """A `PeakMemory` started on "build" (its `switch` closes a stage)."""
-    from ..bench.meters import PeakMemory
-
     memory = PeakMemory(device)
     memory.start("build")
     return memory
@@ -56,8 +64,6 @@ def _measured(device: str):
 
 @contextmanager
 def _stage(memory, stages: dict, name: str):
-    from ..bench.meters import sync
-
     memory.switch(name)
     start = time.perf_counter()
     try:
@@ -72,8 +78,6 @@ def _stage(memory, stages: dict, name: str):
 
 def baselines(check: Check, item: Item) -> None:
     """Each baseline editor, a few steps, through its real pipeline at the paper's working size."""
-    from ..editors import EDITORS
-
     folder = None
     try:
         for method, options in BASELINE_STEPS:
@@ -95,8 +99,6 @@ def baselines(check: Check, item: Item) -> None:
 
 def _saved_sd15(check: Check, item: Item) -> Path | None:
     """Random full-size SD 1.5 saved with `save_pretrained` (so the editors load it as they load the hub's)."""
-    from ..stand_ins.full_size import random_sd15_pipeline
-
     folder = Path(tempfile.mkdtemp(prefix="f2f-gpu-check-sd15-"))
 
     def save():
@@ -111,16 +113,12 @@ def _saved_sd15(check: Check, item: Item) -> Path | None:
 
 
 def _baseline_run(check: Check, editor_class, options: dict, sd_folder: Path | None) -> dict[str, Any]:
-    from ..samples import sample_path
-
     memory, stages = _measured(check.device), {}
     base = editor_class.paper if check.full else editor_class.tiny
     with _stage(memory, stages, "build"):
         if not check.full:
             editor = editor_class.from_preset("tiny", device=check.device, progress=False)
         elif editor_class.method == "flowedit":
-            from ..stand_ins.full_size import random_flux_dev_pipeline
-
             editor = editor_class(random_flux_dev_pipeline(device=check.device), base, device=check.device, progress=False)
         else:
             settings = replace(base, model=str(sd_folder))
@@ -152,14 +150,11 @@ def _flux_sets_run(check: Check) -> dict[str, Any]:
     import json
     from unittest import mock
 
-    from ..manifold import sets
 
     memory, stages = _measured(check.device), {}
     out = Path(tempfile.mkdtemp(prefix="f2f-gpu-check-sets-"))
     try:
         if check.full:
-            from ..stand_ins.full_size import random_flux_dev_pipeline
-
             with _stage(memory, stages, "build"):
                 pipe = random_flux_dev_pipeline(device=check.device)
                 pipe.set_progress_bar_config(disable=True)
@@ -194,9 +189,6 @@ def metrics(check: Check, item: Item) -> None:
 
 
 def _metrics_run(check: Check) -> dict[str, Any]:
-    from ..manifold.sets import noise_images
-    from ..metrics import Scorer
-
     memory, stages = _measured(check.device), {}
     with _stage(memory, stages, "build"):
         if check.full:  # the paper's architectures, random weights (no download)
@@ -235,18 +227,10 @@ def _vlm_local_run(check: Check) -> dict[str, Any]:
     import torch
     from PIL import Image
 
-    from ..captions import VLMCaptioner
-    from ..samples import sample_path
-    from ..selection import VLMSelector
-    from ..vlm import VLMError, make_vlm_client
-    from ..vlm import DEFAULT_LOCAL_MODEL, LocalVLM
-
     memory, stages = _measured(check.device), {}
     cuda = check.device.startswith("cuda")
     with _stage(memory, stages, "build"):
         if check.full:
-            from ..stand_ins.full_size import random_qwen2_5_vl_7b
-
             network, processor = random_qwen2_5_vl_7b(device=check.device)
             vlm = LocalVLM(DEFAULT_LOCAL_MODEL, device=check.device, network=network, processor=processor)
             del network

@@ -34,7 +34,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..editors import EDITORS
+from ..bench.meters import PeakMemory, sync
+from ..editors import EDITORS, make_editor
+from ..loading import model_source
+from ..stand_ins.configs import QWEN2_5_VL_PIXELS
+from ..stand_ins.full_size import random_flux_dev_pipeline, random_modules, tiny_part
+from ..stand_ins.tiny_vlm import qwen2_vl_token_ids
+from ..stand_ins.video_configs import CLIP_VIT_H14_PROCESSOR
 from .core import Check, Item
 
 ORDER = ("kontext", "qwen-edit", "chronoedit")  # `editors.PEER_METHODS`, the quickest first
@@ -78,9 +84,6 @@ def _noise_source():
 
 
 def _peer_run(check: Check, method: str) -> dict[str, Any]:
-    from ..bench.meters import PeakMemory, sync
-    from ..editors import make_editor
-
     memory, stages = PeakMemory(check.device), {}
     memory.start("build")
     start = time.perf_counter()
@@ -120,7 +123,6 @@ def random_kontext_pipeline(device: str = "cuda", seed: int = 0):
     """`FluxKontextPipeline` over FLUX.1-dev's architecture (about 17B parameters) with random bf16 weights."""
     from diffusers import FluxKontextPipeline
 
-    from ..stand_ins.full_size import random_flux_dev_pipeline
 
     flux = random_flux_dev_pipeline(device=device, seed=seed)
     return FluxKontextPipeline(**flux.components)
@@ -132,11 +134,6 @@ def random_qwen_image_edit_pipeline(device: str = "cuda", seed: int = 0):
     from diffusers import QwenImageEditPlusPipeline
     from transformers import Qwen2VLImageProcessor, Qwen2VLProcessor
     from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
-
-    from ..loading import model_source
-    from ..stand_ins.configs import QWEN2_5_VL_PIXELS
-    from ..stand_ins.full_size import random_modules, tiny_part
-    from ..stand_ins.tiny_vlm import qwen2_vl_token_ids
 
     folder = Path(model_source("tiny", "qwen-image-edit"))
     tiny = tiny_part(folder, "processor")
@@ -154,10 +151,6 @@ def random_chronoedit_pipeline(device: str = "cuda", seed: int = 0):
     import torch
     from diffusers import ChronoEditPipeline
     from transformers import CLIPImageProcessor
-
-    from ..loading import model_source
-    from ..stand_ins.full_size import random_modules, tiny_part
-    from ..stand_ins.video_configs import CLIP_VIT_H14_PROCESSOR
 
     folder = Path(model_source("tiny", "chronoedit"))
     modules = random_modules("chronoedit", device, torch.bfloat16, seed)

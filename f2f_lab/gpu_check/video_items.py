@@ -10,6 +10,13 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from ..bench.meters import InStage, PeakMemory, StageClock, sync
+from ..bench.speed import frames_difference, measure_speed
+from ..pipeline import Frame2Frame
+from ..presets import PRESETS, get_preset
+from ..samples import sample_path
+from ..stand_ins.full_size import random_cogvideox_generator
+from ..testing.openai_server import openai_server
 from .core import Check, Item
 
 STEPS = 4  # denoising steps of a timed edit: the first pays for lazy work, the other three are timed
@@ -21,8 +28,6 @@ NO_CPU_COMPILE = ("torch.compile's inductor build takes minutes on a CPU; it run
 
 
 def speed_options(check: Check, *, steps: int, warmup: int) -> dict[str, Any]:
-    from ..presets import PRESETS
-
     # Tiny size: the tiny preset's frames, those its transformer learned (full size: the model's 49).
     return dict(num_inference_steps=steps, num_frames=None if check.full else PRESETS["tiny"].num_frames, warmup=warmup, repeat=1, metrics=False, progress=False, device=check.device,
                 random_weights="full" if check.full else None, tiny_models=not check.full)
@@ -83,8 +88,6 @@ def video_minimum(check: Check) -> float:
 
 def video(check: Check, item: Item) -> None:
     """CogVideoX-5B I2V, paper preset: step time after warm-up, VAE encode/decode, peak memory per stage, TFLOP/s."""
-    from ..bench.speed import measure_speed
-
     rate = item.attempt("matmul_rate", lambda: {"results": matmul_rate(check.device)})
 
     def paper():
@@ -149,8 +152,6 @@ def _lever_plan(check: Check):
 
 
 def _estimate(check: Check, spec: str, steps: int) -> float:
-    from ..presets import get_preset
-
     levers = get_preset(spec).levers
     return check.config_seconds(steps, warmup=1 if levers.compile_transformer else 0, compile=levers.compile_transformer,
                                 offload=levers.offload)
@@ -163,9 +164,6 @@ def levers_minimum(check: Check) -> float:
 
 def levers(check: Check, item: Item) -> None:
     """fast (against paper, same seed and steps: output difference), turbo, lowvram, then each lever alone."""
-    from ..bench.speed import frames_difference, measure_speed
-    from ..presets import get_preset
-
     if "paper" not in check.shared:  # item 1 did not run: measure the reference here
         def paper():
             report = measure_speed("paper", **speed_options(check, steps=STEPS, warmup=1))
@@ -216,8 +214,6 @@ def edit_minimum(check: Check) -> float:
 
 def edit(check: Check, item: Item) -> None:
     """One full Frame2Frame edit (VLM caption and selection by the local test server), at the preset's steps if they fit."""
-    from ..presets import get_preset
-
     preset = get_preset("paper" if check.full else "tiny")
     steps = preset.num_inference_steps
     spare = check.budget.remaining() - check.reserve_after(item.spec.number) - check.guess("build") - check.edit_seconds(0) - 2
@@ -236,12 +232,6 @@ def edit(check: Check, item: Item) -> None:
 
 def _edit_run(check: Check, preset, steps: int) -> dict[str, Any]:
     import time
-
-    from ..bench.meters import InStage, PeakMemory, StageClock, sync
-    from ..pipeline import Frame2Frame
-    from ..stand_ins.full_size import random_cogvideox_generator
-    from ..samples import sample_path
-    from ..testing.openai_server import openai_server
 
     device = check.device
     memory = PeakMemory(device)

@@ -15,6 +15,7 @@
 
 from .features import embed
 from .measures import PathMeasures, path_measures
+from .paths import SingleStepEdit, VideoPath
 from .plot import plot_manifold, save_figure
 from .projection import ManifoldProjection, stack_features
 from .sets import (
@@ -27,7 +28,6 @@ from .sets import (
     load_sets,
     noise_images,
 )
-from .paths import SingleStepEdit, VideoPath
 from .study import (
     PAPER_CAPTION,
     PAPER_TARGET,
@@ -39,19 +39,17 @@ from .study import (
     single_step_available,
     single_step_edit,
 )
+from .widgets import filter_grid as _filter_grid
+from .widgets import path_explorer as _path_explorer
 
 
 def filter_grid(sets, **options):
     """Thumbnails with reject toggles and a Save button (ipywidgets); see `widgets.filter_grid`."""
-    from .widgets import filter_grid as _filter_grid
-
     return _filter_grid(sets, **options)
 
 
 def path_explorer(projection, path, frames, **options):
     """A slider along the video beside the plot (ipywidgets); see `widgets.path_explorer`."""
-    from .widgets import path_explorer as _path_explorer
-
     return _path_explorer(projection, path, frames, **options)
 
 

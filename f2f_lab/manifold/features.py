@@ -15,14 +15,14 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
+from ..clip import load_clip
 from ..errors import F2FError
 from ..imaging import image_hash, load_image
 from ..records import atomic_path
+from ..stand_ins.cache import cache_root
 
 
 def default_cache_dir() -> Path:
-    from ..stand_ins.cache import cache_root
-
     return cache_root() / "clip-features"
 
 
@@ -38,7 +38,6 @@ def resolve_encoder(clip="ViT-B-32", pretrained: str | None = "openai", device: 
         if not hasattr(clip, "encode_images"):
             raise F2FError(f"clip must be a model name or an encoder with encode_images(); got {type(clip).__name__}.")
         return clip
-    from ..clip import load_clip
 
     return load_clip(clip, None if clip == "tiny" else pretrained, device)
 

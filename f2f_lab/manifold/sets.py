@@ -26,8 +26,10 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 from PIL import Image
 
+from ..bench.distributed import process_state
 from ..errors import F2FError
-from ..imaging import load_image, save_image
+from ..imaging import _label, load_image, save_image
+from ..loading import default_dtype, load_pipeline, out_of_memory, place_pipeline
 from ..paper import PAPER_PROMPTS, SetPrompt  # noqa: F401  (re-exported: manifold.sets.SetPrompt)
 from ..records import library_versions, revision_of, write_json_atomic
 
@@ -160,8 +162,6 @@ class ImageSets:
 
     def preview(self, per_set: int = 6, size: int = 128) -> Image.Image:
         """A row of the first `per_set` used images of each set, labelled (like the paper's Fig. S12)."""
-        from ..imaging import _label
-
         from PIL import ImageDraw
 
         gap, label_w = 6, size * 2
@@ -208,7 +208,6 @@ def _read_json(path: Path, what: str) -> dict:
 def _load_flux(settings: FluxSettings, device, offload: bool):
     from diffusers import FluxPipeline
 
-    from ..loading import default_dtype, load_pipeline, place_pipeline
 
     # FLUX.1-dev is gated: the loader's message says how to log in and accept the licence.
     pipe = load_pipeline(FluxPipeline, settings.model, description="the FLUX image sets (about 33 GB)",
@@ -248,9 +247,6 @@ def generate_sets(
     Under `accelerate launch`, each process makes its share (see the module docstring).
     """
     from tqdm.auto import tqdm
-
-    from ..bench.distributed import process_state
-    from ..loading import out_of_memory
 
     prompts = as_prompts(prompts)
     if not 1 <= n <= SEED_STRIDE:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ..editors import METHODS, make_editor
 from ..errors import F2FError
 from ..imaging import ImageInput, image_hash, load_image, save_image
 from ..paper import PAPER_CAPTION, PAPER_TARGET  # noqa: F401  (re-exported)
@@ -79,8 +80,6 @@ def f2f_path(
 
 
 def single_step_available(method: str = SINGLE_STEP_METHOD) -> bool:
-    from ..editors import METHODS
-
     return method in METHODS
 
 
@@ -96,7 +95,6 @@ def single_step_edit(
     """The single-step edit of the same source (LEDITS++ in the paper), or None when the method is not available."""
     if not single_step_available(method):
         return None
-    from ..editors import make_editor
 
     source = load_image(source)
     preset_name = preset if isinstance(preset, str) else preset.name

@@ -22,32 +22,28 @@ from functools import partial
 from pathlib import Path
 
 from ..loading import register_stand_ins
+from . import tiny_editors
+from .tiny_clip import tiny_clip_dir
+from .tiny_video import tiny_video
+from .tiny_vlm import tiny_qwen2_5_vl
 
 # The video backends with a tiny stand-in (the keys of `video.BACKENDS`; a test checks they agree).
 VIDEO_KEYS = ("cogvideox", "cogvideox1.5", "wan2.1-480p", "wan2.2-5b", "wan2.2-a14b", "hunyuan1.5", "ltx")
 
 
 def _video(key: str, canvas: tuple[int, int] | None = None) -> Path:
-    from .tiny_video import tiny_video
-
     return tiny_video(key, canvas)
 
 
 def _clip() -> Path:
-    from .tiny_clip import tiny_clip_dir
-
     return tiny_clip_dir()
 
 
 def _vlm() -> Path:
-    from .tiny_vlm import tiny_qwen2_5_vl
-
     return tiny_qwen2_5_vl()
 
 
 def _editor(what: str) -> Path:
-    from . import tiny_editors
-
     return getattr(tiny_editors, EDITOR_BUILDERS[what])()
 
 

@@ -22,6 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..presets import Levers
+from ..video import CogVideoXGenerator, apply_levers
 from .configs import (
     CLIP_L14_TEXT,
     COGVIDEOX_5B_I2V_TRANSFORMER,
@@ -37,6 +39,9 @@ from .configs import (
     SD_VAE,
     T5_V1_1_XXL_ENCODER,
 )
+from .text import tiny_t5, write_tiny_clip_tokenizer
+from .tiny_video import TINY_BACKENDS
+from .tiny_vlm import qwen2_vl_token_ids, tiny_qwen2_vl_processor
 from .video_configs import (
     BACKENDS,
     CLIP_VIT_H14_VISION,
@@ -212,7 +217,6 @@ def random_cogvideox_i2v(device: str = "cuda", dtype=None, seed: int = 0, *, con
     import torch
     from diffusers import CogVideoXDDIMScheduler, CogVideoXImageToVideoPipeline
 
-    from .text import tiny_t5
 
     modules = random_modules("cogvideox", device, dtype or torch.bfloat16, seed, configs=configs)
     tokenizer, _ = tiny_t5()
@@ -224,9 +228,6 @@ def random_cogvideox_i2v(device: str = "cuda", dtype=None, seed: int = 0, *, con
 def random_cogvideox_generator(levers=None, *, device: str = "cuda", dtype=None, seed: int = 0,
                                configs: dict[str, dict] | None = None):
     """`random_cogvideox_i2v(device, dtype, seed, configs=...)` with `levers` applied, as a `video.CogVideoXGenerator`."""
-    from ..presets import Levers
-    from ..video import CogVideoXGenerator, apply_levers
-
     levers = levers or Levers()
     pipe = random_cogvideox_i2v(device=device, dtype=dtype, seed=seed, configs=configs)
     apply_levers(pipe, levers, device=device)
@@ -246,7 +247,6 @@ def random_backend_pipeline(key: str, device: str = "cuda", dtype=None, seed: in
     import torch
     import transformers
 
-    from .tiny_video import TINY_BACKENDS
 
     modules = random_modules(key, device, dtype or torch.bfloat16, seed, configs=configs)
     processors = {name: getattr(transformers, class_name)(**config)
@@ -264,7 +264,6 @@ def random_backend_pipeline(key: str, device: str = "cuda", dtype=None, seed: in
 def _clip_tokenizer():
     from transformers import CLIPTokenizer
 
-    from .text import write_tiny_clip_tokenizer
 
     folder = write_tiny_clip_tokenizer(Path(tempfile.mkdtemp(prefix="f2f-clip-tokenizer-")))
     return CLIPTokenizer.from_pretrained(folder, model_max_length=77)
@@ -296,7 +295,6 @@ def random_flux_dev_pipeline(device: str = "cuda", dtype=None, seed: int = 0):
     import torch
     from diffusers import FlowMatchEulerDiscreteScheduler, FluxPipeline
 
-    from .text import tiny_t5
 
     modules = random_modules("flux-dev", device, dtype or torch.bfloat16, seed)
     tokenizer = _clip_tokenizer()
@@ -311,7 +309,6 @@ def random_qwen2_5_vl_7b(device: str = "cuda", dtype=None, seed: int = 0):
     import torch
     from transformers import GenerationConfig
 
-    from .tiny_vlm import qwen2_vl_token_ids, tiny_qwen2_vl_processor
 
     processor = tiny_qwen2_vl_processor(Path(tempfile.mkdtemp(prefix="f2f-qwen-processor-")), **QWEN2_5_VL_PIXELS)
     tokenizer = processor.tokenizer

@@ -13,6 +13,7 @@ import shutil
 import string
 from pathlib import Path
 
+from ..paper import B1_INSTRUCTION, C1_INSTRUCTION
 from .cache import seed
 
 
@@ -172,7 +173,6 @@ def qwen_tiny_bpe(vocab_size: int = 1024) -> tuple[dict[str, int], list[tuple[st
     VLM instructions, so that the tiny model's prompts stay short; all 256 bytes are in it, so any text tokenizes."""
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
-    from ..paper import B1_INSTRUCTION, C1_INSTRUCTION
 
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Callable
 
 from .cache import build_once, seed
-from .text import qwen2_tokenizer, ship_spiece, spiece_tokenizer, t5_encoder
+from .text import qwen2_tokenizer, ship_spiece, spiece_tokenizer, t5_encoder, write_t5_sentencepiece
 
 TEXT_MAX_LENGTH = 128  # the tiny CogVideoX-5B's text length (the real model's: 226 tokens)
 
@@ -58,7 +58,6 @@ def _build_cogvideox_i2v(folder: Path, canvas: tuple[int, int]) -> None:
     from diffusers import AutoencoderKLCogVideoX, CogVideoXImageToVideoPipeline, CogVideoXTransformer3DModel
     from transformers import T5Tokenizer
 
-    from .text import write_t5_sentencepiece
 
     width, height = canvas
     spiece = write_t5_sentencepiece(folder / "_spiece")

@@ -10,7 +10,6 @@ the edit's target is the paper's ("A happy person making a heart shape with thei
 - The exact video path (the renderer's, `toy.video_path`), with the same selector: the ceiling.
 
 Each edit is fitted (`ExactManifold`, 32 px) and scored:
-
     pose      the fitted pose is in the heart's range (>= 0.9): the edit was made
     AI kept   the fit says the shirt still has the letters
     colours   the four nuisance colours within `COLOUR_TOLERANCE` (max abs, 0..1) of the
@@ -33,13 +32,18 @@ from typing import Iterable
 
 import numpy as np
 
+from ..captions import TemplateCaptioner
 from ..paper import PAPER_TARGET
+from ..pipeline import Frame2Frame
 from ..records import write_json_atomic
 from ..resources import data_path
 from .fit import FactorFit
 from .paths import video_path
 from .registration import TOY_PRESET  # noqa: F401  (the preset `f2f edit --preset toy` runs)
+from .sdedit import STRENGTHS, ToySDEdit
+from .selection import ToyFactorSelector
 from .sets import SET_FACTORS, sample_set
+from .video_model import ToyVideoGenerator
 from .world import QUANTISATION_RMS, ToyFactors, render
 
 EVAL_STREAM = 18_2  # issue 18, step 2: the sources' random stream, apart from the sets' and the training's
@@ -66,12 +70,6 @@ def score(fit: FactorFit, source: ToyFactors) -> dict:
 
 def load_models(models: str = "toy"):
     """(Frame2Frame editor, ToySDEdit) from "toy" (shipped weights) or a `f2f toy train --out` folder."""
-    from ..captions import TemplateCaptioner
-    from ..pipeline import Frame2Frame
-    from .sdedit import ToySDEdit
-    from .selection import ToyFactorSelector
-    from .video_model import ToyVideoGenerator
-
     video = ToyVideoGenerator.from_pretrained("toy" if models == "toy" else Path(models) / "video")
     image = ToySDEdit.from_pretrained("toy" if models == "toy" else Path(models) / "image")
     return Frame2Frame(video, TemplateCaptioner(), ToyFactorSelector(), TOY_PRESET), image
@@ -79,8 +77,6 @@ def load_models(models: str = "toy"):
 
 def evaluate_edits(models="toy", seeds: Iterable[int] = range(50), strengths=None, *, exact: bool = True) -> dict:
     """The table: one row per method, each criterion's fraction over `seeds` (see the module docstring)."""
-    from .sdedit import STRENGTHS
-
     strengths = STRENGTHS if strengths is None else tuple(strengths)
     editor, sdedit = load_models(models) if isinstance(models, (str, Path)) else models
     manifold = editor.selector.manifold(SIZE)

@@ -3,7 +3,6 @@
 Both toy embeddings are encoders in the shape `f2f_lab.manifold.embed` accepts (a `name`,
 a `pretrained` tag and `encode_images(images) -> (N, D)`), so `embed`,
 `reference_features`, `ManifoldProjection` and `path_measures` run on them unchanged:
-
     "pixels"     every pixel, RGB in 0..1: 12288-d at 64 px. The plain geometry of image space.
     "thumbnail"  the person centred, then the image box-averaged to 16 x 16, RGB in 0..1: 768-d.
                  Centring (shift the image so that the horizontal centre of mass of what differs
@@ -27,6 +26,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
+from ..clip import load_clip
 from ..errors import F2FError
 from ..imaging import load_image
 
@@ -118,8 +118,6 @@ def toy_encoder(features="thumbnail"):
     if features == "pixels":
         return PixelFeatures()
     if features == "clip":
-        from ..clip import load_clip
-
         return load_clip("ViT-B-32", "openai")
     raise F2FError(f"Unknown toy features '{features}'; choose one of: {', '.join(FEATURES)}.")
 

@@ -28,6 +28,8 @@ from ..errors import F2FError
 from ..imaging import load_image
 from ..manifold.paths import SingleStepEdit, VideoPath
 from ..paper import PAPER_CAPTION, PAPER_PROMPTS, PAPER_TARGET
+from ..results import EditResult
+from .fit import ExactManifold
 from .sets import SET_FACTORS, factors_of, sample_set
 from .world import SIZE, ToyFactors, render
 
@@ -51,7 +53,6 @@ def source_factors(source, size: int = SIZE) -> ToyFactors:
         return source
     if isinstance(source, (str, os.PathLike)) and Path(source).with_suffix(".json").exists():
         return factors_of(source)
-    from .fit import ExactManifold
 
     image = load_image(source)
     return ExactManifold(size=image.width).fit().project([image])[0].factors
@@ -140,8 +141,6 @@ def as_edit_result(path: VideoPath, *, seed: int = 0, scale: int = 4, fps: int =
     Frames are enlarged `scale` times with nearest-neighbour sampling, so the player shows
     crisp pixels instead of a blur.
     """
-    from ..results import EditResult
-
     def big(image: Image.Image) -> Image.Image:
         return image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST) if scale > 1 else image
 

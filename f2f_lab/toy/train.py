@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..records import write_json_atomic
+from . import sdedit, video_model
 
 DEFAULT_STEPS = 3000
 BATCH = 16
@@ -43,7 +44,6 @@ def train_model(kind: str, out: str | Path, *, steps: int = DEFAULT_STEPS, seed:
     import torch
     import torch.nn.functional as F
 
-    from . import sdedit, video_model
 
     if kind == "video":
         config, scheduler_config, make_batch = video_model.VIDEO_CONFIG, video_model.SCHEDULER_CONFIG, video_model.video_batch

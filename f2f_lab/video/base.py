@@ -16,10 +16,10 @@ from PIL import Image
 from ..errors import F2FError
 from ..imaging import aspect_canvas
 from ..loading import default_device, default_dtype, load_pipeline, out_of_memory, place_pipeline
-from .levers import Levers
 from ..records import revision_of
 from .backends import VideoBackend, get_backend
-from .levers import apply_levers, transformers_of
+from .latent_dropout import LatentDropout
+from .levers import Levers, apply_levers, transformers_of
 
 OOM_ADVICE = ("Use --offload (model CPU offload and VAE tiling), fewer frames, a smaller canvas, or a GPU with "
               "more memory.")
@@ -203,7 +203,6 @@ class VideoGenerator:
         """
         import torch
 
-        from .latent_dropout import LatentDropout
 
         backend = self.backend
         num_frames = num_frames or backend.num_frames

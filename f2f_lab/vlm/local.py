@@ -40,6 +40,7 @@ from typing import Any
 from PIL import Image
 
 from ..errors import F2FError
+from ..loading import default_device, default_dtype, explained_load_errors, model_source, out_of_memory
 from .client import DEFAULT_MODEL, ChatReply, VLMError, decode_data_url
 
 DEFAULT_LOCAL_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
@@ -123,8 +124,6 @@ class LocalVLM:
         network=None,
         processor=None,
     ):
-        from ..loading import default_device, default_dtype
-
         self.model = model
         self.device = device or default_device()
         self.placement = placement or ("swap" if self.device.startswith("cuda") else "cpu")
@@ -154,7 +153,6 @@ class LocalVLM:
     def _load(self, model: str, revision: str | None):
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        from ..loading import explained_load_errors, model_source
 
         source = model_source(model, "vlm:qwen2.5-vl")
         with explained_load_errors(model, "the local VLM (about 17 GB for Qwen2.5-VL-7B)",
@@ -199,7 +197,6 @@ class LocalVLM:
         import torch
         from transformers import GenerationConfig
 
-        from ..loading import out_of_memory
 
         conversation, images = to_chat_template(messages)
         prompt = self.processor.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)

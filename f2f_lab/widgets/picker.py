@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from ..pages import escape
 from pathlib import Path
 from typing import Sequence
 
 import ipywidgets as widgets
 from PIL import Image
 
+from ..bench.runner import collect_records, load_choices, write_choices
 from ..display import CHOSEN_CSS, METRIC_LABELS
 from ..errors import F2FError
 from ..imaging import load_image
+from ..pages import escape
 from ._views import image_widget
 
 
@@ -37,8 +38,6 @@ class RunItem:
 
 def load_run_items(run_dir: str | os.PathLike, task_id: str) -> list[RunItem]:
     """The finished seeds of one task of a `run_benchmark` folder, in seed order."""
-    from ..bench.runner import collect_records
-
     run_dir = Path(run_dir)
     by_seed = collect_records(run_dir).get(task_id)
     if not by_seed:
@@ -63,7 +62,6 @@ def load_run_items(run_dir: str | os.PathLike, task_id: str) -> list[RunItem]:
 def _read_choices(path: Path | None) -> dict[str, int | None]:
     if path is None or not path.exists():
         return {}
-    from ..bench.runner import load_choices
 
     return load_choices(path)
 
@@ -149,8 +147,6 @@ class SeedPicker(widgets.VBox):
         self._choice = None if seed is None else int(seed)
         what = "keep the source" if seed is None else f"seed {seed}"
         if self.choices_file is not None:
-            from ..bench.runner import write_choices
-
             choices = _read_choices(self.choices_file)
             choices[str(self.task_id)] = self._choice
             self.choices_file.parent.mkdir(parents=True, exist_ok=True)
@@ -196,8 +192,6 @@ class RunPicker(widgets.VBox):
 
     def __init__(self, run_dir: str | os.PathLike, *, choices_file: str | os.PathLike | None = None,
                  tasks: Sequence[str] | None = None, side: int = 176):
-        from ..bench.runner import collect_records
-
         self.run_dir = Path(run_dir)
         self.choices_file = Path(choices_file) if choices_file is not None else self.run_dir / "choices.json"
         found = sorted(collect_records(self.run_dir))
