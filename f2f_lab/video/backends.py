@@ -56,6 +56,9 @@ class VideoBackend:
         memory: what the card says the model needs, with its source; nothing here is measured.
         sources: where each default came from.
         tiny_canvas, tiny_frames: the tiny stand-in's size and frame count.
+        check_seconds: the GPU check's guess for building the model at full size with random
+            weights and running two steps on an H200-class GPU; it orders and budgets the check
+            (cheapest first) and is not a measurement.
     """
 
     key: str
@@ -84,6 +87,7 @@ class VideoBackend:
     sources: str = ""
     tiny_canvas: tuple[int, int] = (96, 64)
     tiny_frames: int = 9
+    check_seconds: float = 60.0
 
     def check_num_frames(self, num_frames: int) -> None:
         """F2FError unless `num_frames` follows this model's rule (frame_multiple * k + 1, k >= 1)."""
@@ -102,7 +106,7 @@ class VideoBackend:
 
 BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
     VideoBackend(
-        key="cogvideox", hub_id="THUDM/CogVideoX-5b-I2V", pipeline="CogVideoXImageToVideoPipeline",
+        key="cogvideox", check_seconds=60.0, hub_id="THUDM/CogVideoX-5b-I2V", pipeline="CogVideoXImageToVideoPipeline",
         family="cogvideox", licence="CogVideoX License", canvas=(720, 480), fixed_size=True, geometry="letterbox",
         size_multiple=16, frame_multiple=8, num_frames=49, fps=8, num_inference_steps=50, guidance_scale=6.0,
         parameters="5B (u)", memory="BF16 from 5 GB with offload, 15 GB on multi-GPU (u, README table)",
@@ -110,7 +114,7 @@ BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
         tiny_canvas=(96, 64), tiny_frames=17,
     ),
     VideoBackend(
-        key="cogvideox1.5", hub_id="THUDM/CogVideoX1.5-5B-I2V", pipeline="CogVideoXImageToVideoPipeline",
+        key="cogvideox1.5", check_seconds=60.0, hub_id="THUDM/CogVideoX1.5-5B-I2V", pipeline="CogVideoXImageToVideoPipeline",
         family="cogvideox", licence="CogVideoX License", canvas=(1360, 768), max_size=(1360, 768),
         size_multiple=16, frame_multiple=16, num_frames=81, fps=16, num_inference_steps=50, guidance_scale=6.0,
         parameters="5B (u)", memory="BF16 from 10 GB with offload, 24 GB on multi-GPU (u, README table)",
@@ -119,7 +123,7 @@ BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
         tiny_canvas=(96, 64), tiny_frames=17,
     ),
     VideoBackend(
-        key="wan2.1-480p", hub_id="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", pipeline="WanImageToVideoPipeline",
+        key="wan2.1-480p", check_seconds=90.0, hub_id="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", pipeline="WanImageToVideoPipeline",
         family="wan", licence="Apache-2.0", canvas=(832, 480), size_multiple=16, frame_multiple=4, num_frames=81,
         fps=16, num_inference_steps=40, guidance_scale=5.0, negative_prompt=WAN_NEGATIVE_PROMPT,
         fp32_components=("vae", "image_encoder"), parameters="14B (u)",
@@ -128,7 +132,7 @@ BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
                 "40 steps (u: generate.py; diffusers' default is 50)",
     ),
     VideoBackend(
-        key="wan2.2-5b", hub_id="Wan-AI/Wan2.2-TI2V-5B-Diffusers", pipeline="WanImageToVideoPipeline",
+        key="wan2.2-5b", check_seconds=60.0, hub_id="Wan-AI/Wan2.2-TI2V-5B-Diffusers", pipeline="WanImageToVideoPipeline",
         family="wan", licence="Apache-2.0", canvas=(1280, 704), size_multiple=32, frame_multiple=4, num_frames=121,
         fps=24, num_inference_steps=50, guidance_scale=5.0, negative_prompt=WAN_NEGATIVE_PROMPT,
         fp32_components=("vae",), parameters="5B (u)", memory="a 24 GB GPU with offloading (u, README)",
@@ -136,7 +140,7 @@ BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
         tiny_canvas=(96, 64),
     ),
     VideoBackend(
-        key="wan2.2-a14b", hub_id="Wan-AI/Wan2.2-I2V-A14B-Diffusers", pipeline="WanImageToVideoPipeline",
+        key="wan2.2-a14b", check_seconds=120.0, hub_id="Wan-AI/Wan2.2-I2V-A14B-Diffusers", pipeline="WanImageToVideoPipeline",
         family="wan", licence="Apache-2.0", canvas=(832, 480), size_multiple=16, frame_multiple=4, num_frames=81,
         fps=16, num_inference_steps=40, guidance_scale=3.5, guidance_scale_2=3.5, boundary_ratio=0.9,
         negative_prompt=WAN_NEGATIVE_PROMPT, fp32_components=("vae",), parameters="27B, 14B active per step (u)",
@@ -145,7 +149,7 @@ BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
                 "VAE fp32 (d)",
     ),
     VideoBackend(
-        key="hunyuan1.5", hub_id="hunyuanvideo-community/HunyuanVideo-1.5-480p_i2v",
+        key="hunyuan1.5", check_seconds=90.0, hub_id="hunyuanvideo-community/HunyuanVideo-1.5-480p_i2v",
         pipeline="HunyuanVideo15ImageToVideoPipeline", family="hunyuan", licence="Tencent Hunyuan Community License",
         canvas=(848, 480), size_multiple=16, frame_multiple=4, num_frames=121, fps=24, num_inference_steps=50,
         guidance_scale=6.0, parameters="8.3B (u, d)", memory="14 GB minimum with offloading (u, README)",
@@ -154,7 +158,7 @@ BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
         tiny_canvas=(64, 64),
     ),
     VideoBackend(
-        key="ltx", hub_id="Lightricks/LTX-Video", pipeline="LTXImageToVideoPipeline", family="ltx",
+        key="ltx", check_seconds=40.0, hub_id="Lightricks/LTX-Video", pipeline="LTXImageToVideoPipeline", family="ltx",
         licence="LTX-Video open weights licence (see the model card)", canvas=(704, 480), size_multiple=32,
         frame_multiple=8, num_frames=161, fps=24, num_inference_steps=50, guidance_scale=3.0,
         negative_prompt=LTX_NEGATIVE_PROMPT,
