@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..video.backends import BACKENDS as VIDEO_BACKENDS
 from .configs import COGVIDEOX_5B_I2V_VAE, QWEN2_5_VL_7B, T5_V1_1_XXL_ENCODER
 
 # -- CogVideoX1.5-5B-I2V (THUDM/CogVideoX1.5-5B-I2V) -------------------------------------------
@@ -220,19 +221,18 @@ BACKENDS: dict[str, dict[str, tuple[str, str, dict]]] = {
 # boundary_ratio=0.9 for Wan2.2 I2V (A14B; Wan-Video/Wan2.2 wan/configs/wan_i2v_A14B.py: boundary 0.900) and
 # expand_timesteps=True for TI2V-5B (there to WanPipeline; WanImageToVideoPipeline takes the same argument
 # and runs the image as latent frame 0 with it, diffusers PR #12006).
+PIPELINE_ARGUMENTS: dict[str, dict] = {"wan2.2-5b": {"expand_timesteps": True}}
+# The pipeline class, the two-expert switch and the float32 modules are the backend's row's (video.BACKENDS):
+# Wan's VAE and CLIP image encoder stay in float32 (WanImageToVideoPipeline's docstring example and the
+# diffusers docs, wan.md: "VAE in fp32"; Wan2.2: diffusers PR #12006's example).
 PIPELINES: dict[str, tuple[str, dict]] = {
-    "cogvideox1.5": ("CogVideoXImageToVideoPipeline", {}),
-    "wan2.1-480p": ("WanImageToVideoPipeline", {}),
-    "wan2.2-5b": ("WanImageToVideoPipeline", {"expand_timesteps": True}),
-    "wan2.2-a14b": ("WanImageToVideoPipeline", {"boundary_ratio": 0.9}),
-    "hunyuan1.5": ("HunyuanVideo15ImageToVideoPipeline", {}),
-    "ltx": ("LTXImageToVideoPipeline", {}),
+    key: (VIDEO_BACKENDS[key].pipeline, {**({"boundary_ratio": VIDEO_BACKENDS[key].boundary_ratio}
+                                           if VIDEO_BACKENDS[key].boundary_ratio is not None else {}),
+                                        **PIPELINE_ARGUMENTS.get(key, {})})
+    for key in BACKENDS
 }
-# Modules kept in float32 whatever `dtype`: Wan's VAE and CLIP image encoder (WanImageToVideoPipeline's
-# docstring example and the diffusers docs, wan.md: "VAE in fp32"; Wan2.2: diffusers PR #12006's example).
-FLOAT32_MODULES: dict[str, tuple[str, ...]] = {
-    "wan2.1-480p": ("vae", "image_encoder"), "wan2.2-5b": ("vae",), "wan2.2-a14b": ("vae",),
-}
+FLOAT32_MODULES: dict[str, tuple[str, ...]] = {key: VIDEO_BACKENDS[key].fp32_components for key in BACKENDS
+                                               if VIDEO_BACKENDS[key].fp32_components}
 # The image processors built here (the stand-ins' are sized for their 32 px encoders).
 PROCESSORS: dict[str, dict[str, tuple[str, dict]]] = {
     "wan2.1-480p": {"image_processor": ("CLIPImageProcessor", CLIP_VIT_H14_PROCESSOR)},
