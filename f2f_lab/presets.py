@@ -39,7 +39,7 @@ from .refine import check_refine
 from .video import has_own_frames
 from .video.backends import BACKENDS, get_backend
 from .video.latent_dropout import check_latent_dropout
-from .video.levers import ATTENTION_BACKENDS, CACHES, LEVER_FIELDS, OFFLOAD_MODES, Levers  # noqa: F401  (re-exported)
+from .video.levers import ATTENTION_BACKENDS, CACHES, LEVER_FIELDS, OFFLOAD_MODES, Levers, check_cache  # noqa: F401  (re-exported)
 from .vlm import BACKENDS as VLM_BACKENDS  # noqa: F401  (re-exported)
 
 TINY_NOTICE = (
@@ -92,7 +92,8 @@ class Preset:
         """F2FError for any setting that cannot run; the one check of a run's settings, before anything loads.
 
         `Frame2Frame.from_preset`, the CLI (through it) and the speed harness call it: frame
-        and step counts, the video model's frame rule, the levers, refinement, latent dropout.
+        and step counts, the video model's frame rule, the levers, refinement, latent dropout,
+        the cache on this video model (and with latent dropout).
         """
         for name in ("num_frames", "num_inference_steps"):
             value = getattr(self, name)
@@ -104,6 +105,9 @@ class Preset:
         check_refine(self.refine)
         if self.latent_dropout:  # a backend without a plain frame axis is refused here
             check_latent_dropout(self.video_backend, self.latent_dropout, self.latent_dropout_at)
+        if not has_own_frames(self.video_model):  # the cache on this video model, and with latent dropout
+            check_cache(self.levers.cache, get_backend(self.video_backend), tiny=self.is_tiny,
+                        latent_dropout=self.latent_dropout, latent_dropout_at=self.latent_dropout_at)
         return self
 
     def with_options(self, **changes) -> "Preset":

@@ -8,6 +8,8 @@ it does not.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -90,6 +92,44 @@ class Levers:
 
 LEVER_FIELDS = tuple(f.name for f in fields(Levers))
 
+# First Block Cache hooks a transformer's blocks through diffusers' `TransformerBlockRegistry`
+# (`hooks/_helpers.py`), which has CogVideoXBlock, WanTransformerBlock and
+# LTXVideoTransformerBlock but no HunyuanVideo15TransformerBlock (diffusers 0.42.1): the
+# families whose blocks it knows (tests/test_invariants.py checks this against the registry).
+FIRST_BLOCK_CACHE_FAMILIES = ("cogvideox", "wan", "ltx")
+# FasterCache's settings are the ones diffusers documents for CogVideoX-5b (`cache_config`).
+FASTER_CACHE_FAMILIES = ("cogvideox",)
+
+
+def check_cache(cache: str | None, backend, *, tiny: bool, latent_dropout: int | None, latent_dropout_at: float) -> None:
+    """F2FError for a cache the video model `backend` (a `VideoBackend`) cannot run, before anything loads.
+
+    Latent dropout shortens the transformer's input at the drop step, while every cache keeps
+    tensors of the earlier, longer input (First Block Cache subtracts residuals of both lengths
+    and raises; PAB and FasterCache hand back cached full-length attention outputs whenever
+    their timestep window has begun by the drop, which depends on the schedule). The one safe
+    pairing is a two-expert model dropping exactly at its expert switch: the low-noise expert,
+    with its own cache, then only ever sees the shorter input.
+    """
+    if cache is None:
+        return
+    if cache == "faster" and backend.family not in FASTER_CACHE_FAMILIES:
+        raise F2FError(f"The 'faster' cache uses settings diffusers documents for CogVideoX only; use cache=pab with "
+                       f"{backend.key}.")
+    if cache == "first_block":
+        if backend.family not in FIRST_BLOCK_CACHE_FAMILIES:
+            raise F2FError(f"First Block Cache does not know {backend.key}'s transformer blocks (diffusers has no entry "
+                           "for them); use cache=pab.")
+        if tiny:
+            raise F2FError("First Block Cache needs a transformer with 2 or more blocks and the tiny stand-ins have 1; "
+                           "use cache=pab on tiny models.")
+    if latent_dropout and not (backend.boundary_ratio is not None and latent_dropout_at == backend.boundary_ratio):
+        at_switch = (f" or latent_dropout_at={backend.boundary_ratio:g} (the expert switch)"
+                     if backend.boundary_ratio is not None else "")
+        raise F2FError(f"The '{cache}' cache keeps tensors from before latent dropout shortens the video, so the two "
+                       f"cannot run together on {backend.key} at latent_dropout_at={latent_dropout_at:g}; "
+                       f"turn off the cache or latent_dropout{at_switch}.")
+
 
 class SDPAKernelProcessor:
     """An attention processor run under a chosen order of PyTorch SDPA kernels.
@@ -97,6 +137,13 @@ class SDPAKernelProcessor:
     The processors call `F.scaled_dot_product_attention` (CogVideoX's directly, the others
     through diffusers' native backend), so wrapping the call in `sdpa_kernel` picks the
     kernel without touching diffusers' backend registry.
+
+    Build one with `SDPAKernelProcessor.around(processor, backend)`: diffusers' `Attention.forward`
+    passes on only the keyword arguments the processor's signature names (the
+    `cross_attention_kwargs` filter in `attention_processor.py`), so the wrapper must name what
+    the wrapped processor names (HunyuanVideo 1.5's blocks pass `image_rotary_emb=` by keyword;
+    behind a `*args, **kwargs` wrapper it would be dropped and the video made without positions).
+    `around` gives each processor class its own subclass whose `__call__` has that class's signature.
     """
 
     def __init__(self, processor, backend: str):
@@ -106,25 +153,27 @@ class SDPAKernelProcessor:
         self.backend = backend
         self.kernels = [getattr(SDPBackend, name) for name in ATTENTION_BACKENDS[backend]]
 
-    # Same signature as CogVideoXAttnProcessor2_0: `Attention.forward` passes only the
-    # keyword arguments the processor's signature names.
-    def __call__(self, attn, hidden_states, encoder_hidden_states, attention_mask=None, image_rotary_emb=None):
-        from torch.nn.attention import sdpa_kernel
-
-        with sdpa_kernel(self.kernels, set_priority=True):
-            return self.processor(
-                attn, hidden_states, encoder_hidden_states, attention_mask=attention_mask, image_rotary_emb=image_rotary_emb
-            )
-
-
-class AnySDPAKernelProcessor(SDPAKernelProcessor):
-    """`SDPAKernelProcessor` for processors with other signatures (Wan, HunyuanVideo 1.5, LTX)."""
+    @classmethod
+    def around(cls, processor, backend: str) -> "SDPAKernelProcessor":
+        """`processor` under `backend`'s kernel order, answering to the same keyword arguments."""
+        return _kernel_class(type(processor))(processor, backend)
 
     def __call__(self, attn, *args, **kwargs):
         from torch.nn.attention import sdpa_kernel
 
         with sdpa_kernel(self.kernels, set_priority=True):
             return self.processor(attn, *args, **kwargs)
+
+
+@functools.cache
+def _kernel_class(processor_class: type) -> type:
+    """The `SDPAKernelProcessor` subclass whose `__call__` has `processor_class.__call__`'s signature."""
+
+    def __call__(self, attn, *args, **kwargs):
+        return SDPAKernelProcessor.__call__(self, attn, *args, **kwargs)
+
+    __call__.__signature__ = inspect.signature(processor_class.__call__)  # what `Attention.forward` reads
+    return type(f"SDPAKernel{processor_class.__name__}", (SDPAKernelProcessor,), {"__call__": __call__})
 
 
 def transformers_of(pipe) -> list:
@@ -204,10 +253,8 @@ def apply_levers(pipe, levers: Levers, *, device: str, compile_backend: str = "i
             raise F2FError(f"{type(pipe.transformer).__name__} has no fused QKV projections; turn fuse_qkv off.")
     for transformer in denoisers:
         if levers.attention_backend is not None:
-            wrapper = SDPAKernelProcessor if type(transformer).__name__ == "CogVideoXTransformer3DModel" else AnySDPAKernelProcessor
-            transformer.set_attn_processor(
-                {name: wrapper(processor, levers.attention_backend) for name, processor in transformer.attn_processors.items()}
-            )
+            transformer.set_attn_processor({name: SDPAKernelProcessor.around(processor, levers.attention_backend)
+                                            for name, processor in transformer.attn_processors.items()})
         if levers.cache is not None:
             transformer.enable_cache(cache_config(levers.cache, pipe))
     place_pipeline(pipe, device, offload=levers.offload, offload_mode=levers.offload_mode)
