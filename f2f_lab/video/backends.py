@@ -11,7 +11,10 @@ Geometry (`geometry`):
 - "letterbox": the source fitted inside the model's canvas on black and cropped back (the
   paper's way; the only one a fixed-size model such as CogVideoX-5B can take);
 - "aspect": the video at the source's aspect ratio within the model's pixel budget (the
-  canvas's area), rounded down to the size multiple: no bars.
+  canvas's area), rounded down to the size multiple: no bars. A model whose card fixes the
+  short side instead (`size_rule="short side"`, CogVideoX 1.5) gets the canvas's short side
+  exactly and a long side up to the canvas's long side, in either orientation; a source more
+  elongated than the canvas is letterboxed on the largest canvas of that orientation.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ class VideoBackend:
         fixed_size: True when the model only takes `canvas` (learned positional embeddings).
         size_multiple: height and width must be multiples of this (VAE factor x patch size).
         max_size: (width, height) limits of a model that takes any size, when it has them.
+        size_rule: "area" (the canvas's area is the budget) or "short side" (the short side is the
+            canvas's short side, the long side at most the canvas's long side, either orientation).
         frame_multiple: valid frame counts are frame_multiple * k + 1.
         num_frames, fps, num_inference_steps, guidance_scale: the card's defaults.
         guidance_scale_2, boundary_ratio: the low-noise expert's guidance and the switch point
@@ -76,6 +81,7 @@ class VideoBackend:
     geometry: str = "aspect"
     fixed_size: bool = False
     max_size: tuple[int, int] | None = None
+    size_rule: str = "area"
     guidance_scale_2: float | None = None
     boundary_ratio: float | None = None
     negative_prompt: str | None = None
@@ -115,11 +121,11 @@ BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
     ),
     VideoBackend(
         key="cogvideox1.5", check_seconds=60.0, hub_id="THUDM/CogVideoX1.5-5B-I2V", pipeline="CogVideoXImageToVideoPipeline",
-        family="cogvideox", licence="CogVideoX License", canvas=(1360, 768), max_size=(1360, 768),
+        family="cogvideox", licence="CogVideoX License", canvas=(1360, 768), size_rule="short side",
         size_multiple=16, frame_multiple=16, num_frames=81, fps=16, num_inference_steps=50, guidance_scale=6.0,
         parameters="5B (u)", memory="BF16 from 10 GB with offload, 24 GB on multi-GPU (u, README table)",
-        sources="768x1360 recommended, W,H multiples of 16, 256<=H<=768, 256<=W<=1360, 16N+1 frames, 81 at 16 fps (u); "
-                "50 steps, guidance 6 (p, u)",
+        sources="Min(W, H) = 768, 768 <= Max(W, H) <= 1360, Max(W, H) % 16 = 0 (u: the card's table); "
+                "16N+1 frames, 81 at 16 fps (u); 50 steps, guidance 6 (p, u)",
         tiny_canvas=(96, 64), tiny_frames=17,
     ),
     VideoBackend(
@@ -149,12 +155,13 @@ BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
                 "VAE fp32 (d)",
     ),
     VideoBackend(
-        key="hunyuan1.5", check_seconds=90.0, hub_id="hunyuanvideo-community/HunyuanVideo-1.5-480p_i2v",
+        key="hunyuan1.5", check_seconds=90.0, hub_id="hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-480p_i2v",
         pipeline="HunyuanVideo15ImageToVideoPipeline", family="hunyuan", licence="Tencent Hunyuan Community License",
         canvas=(848, 480), size_multiple=16, frame_multiple=4, num_frames=121, fps=24, num_inference_steps=50,
         guidance_scale=6.0, parameters="8.3B (u, d)", memory="14 GB minimum with offloading (u, README)",
         sources="the size is the pipeline's bucket of about 640x640 px at the image's aspect (p), 121 frames (p, u), "
-                "24 fps (x), 50 steps and guidance 6 through the guider (u, d); hub id as in the pipeline's example (x)",
+                "24 fps (x), 50 steps and guidance 6 through the guider (u, d); hub id: the community's "
+                "-Diffusers-<res>_<task> naming (d, u: the authors' README), not the pipeline example's (x)",
         tiny_canvas=(64, 64),
     ),
     VideoBackend(
@@ -188,7 +195,11 @@ def backend_rows() -> list[dict[str, str]]:
     """
     rows = []
     for b in BACKENDS.values():
-        size = f"{b.canvas[0]}x{b.canvas[1]}" + (" only" if b.fixed_size else f" area, multiples of {b.size_multiple}")
+        if b.size_rule == "short side":
+            size = (f"short side {min(b.canvas)}, long side up to {max(b.canvas)}, multiples of {b.size_multiple} "
+                    "(either orientation)")
+        else:
+            size = f"{b.canvas[0]}x{b.canvas[1]}" + (" only" if b.fixed_size else f" area, multiples of {b.size_multiple}")
         guidance = f"{b.guidance_scale:g}" + (f" / {b.guidance_scale_2:g} (boundary {b.boundary_ratio:g})" if b.guidance_scale_2 else "")
         rows.append({
             "key": b.key, "hub id": b.hub_id, "pipeline": b.pipeline, "licence": b.licence, "native size": size,
