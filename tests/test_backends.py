@@ -260,3 +260,54 @@ def test_the_two_expert_wan_switches_experts_at_its_boundary(editors):
     names = [expert for _, expert in steps]
     assert names == sorted(names, key=lambda e: e != "high")
     assert result.record["video"]["arguments"]["guidance_scale_2"] == editor.preset.guidance_scale_2
+
+
+# --- what the hub's folders hold cannot be checked here: the record says what ran ------------
+
+def test_wan22_a14b_runs_with_the_authors_shift_and_records_the_hubs(editors):
+    from diffusers import UniPCMultistepScheduler
+
+    from f2f_lab.video.backends import WAN_NEGATIVE_PROMPT, WAN_NEGATIVE_PROMPT_AUTHORS
+    from f2f_lab.video.wan import WanGenerator
+
+    pipe = editors("wan2.2-a14b").generator.pipe
+    tiny_scheduler = pipe.scheduler
+    try:
+        # The hub folder as diffusers' conversion wrote it for I2V: UniPC with flow_shift 3.0.
+        pipe.scheduler = UniPCMultistepScheduler.from_config(tiny_scheduler.config, flow_shift=3.0)
+        generator = WanGenerator(pipe, "tiny", "cpu", backend="wan2.2-a14b")
+        image = Image.new("RGB", (64, 64), (120, 60, 30))
+        card = generator(image, TARGET, num_frames=5, num_inference_steps=4).record
+        assert card["flow_shift"] == {"choice": "card", "hub": 3.0, "card": 5.0, "used": 5.0, "config_key": "flow_shift"}
+        assert card["scheduler_config"]["flow_shift"] == 5.0 and card["negative_prompt_choice"] == "english"
+        assert card["arguments"]["negative_prompt"] == WAN_NEGATIVE_PROMPT
+
+        generator.configure(flow_shift="hub", negative_prompt="authors")
+        hub = generator(image, TARGET, num_frames=5, num_inference_steps=4).record
+        assert hub["flow_shift"]["used"] == hub["scheduler_config"]["flow_shift"] == 3.0
+        assert hub["arguments"]["negative_prompt"] == WAN_NEGATIVE_PROMPT_AUTHORS and hub["negative_prompt_choice"] == "authors"
+        # The shift is what ran: the denoising timesteps differ.
+        assert [t for t, _ in card["experts"]["steps"]] != [t for t, _ in hub["experts"]["steps"]]
+        with pytest.raises(F2FError, match="card, hub"):
+            generator.configure(flow_shift="5")
+    finally:
+        pipe.scheduler = tiny_scheduler
+
+
+def test_ltx_sets_decode_noise_only_for_a_timestep_conditioned_vae(editors):
+    generator = editors("ltx").generator
+    vae_config = generator.pipe.vae.config
+    assert vae_config.timestep_conditioning  # the tiny stand-in's VAE, as LTX-Video 0.9.1 and later
+    image = Image.new("RGB", (96, 64), (120, 60, 30))
+    record = generator(image, TARGET, num_frames=9, num_inference_steps=2).record
+    assert (record["arguments"]["decode_timestep"], record["arguments"]["decode_noise_scale"]) == (0.05, 0.025)
+    assert record["decode_noise"] == {"vae_timestep_conditioning": True, "decode_timestep": 0.05,
+                                      "decode_noise_scale": 0.025}
+    try:
+        generator.pipe.vae.register_to_config(timestep_conditioning=False)  # a 0.9.0-style VAE
+        arguments = generator.pipeline_arguments(image, TARGET, num_frames=9, num_inference_steps=1, guidance_scale=3.0)
+        assert "decode_timestep" not in arguments and "decode_noise_scale" not in arguments
+        assert generator.run_record(arguments)["decode_noise"] == {
+            "vae_timestep_conditioning": False, "decode_timestep": None, "decode_noise_scale": None}
+    finally:
+        generator.pipe.vae.register_to_config(timestep_conditioning=True)

@@ -33,6 +33,14 @@ WAN_NEGATIVE_PROMPT = (
     "poorly drawn faces, deformed, disfigured, misshapen limbs, fused fingers, still picture, messy background, three "
     "legs, many people in the background, walking backwards"
 )
+# Wan's negative prompt as its authors use it (Chinese), verbatim from Wan-Video/Wan2.2
+# wan/configs/shared_config.py l.19 (`sample_neg_prompt`, the same in Wan-Video/Wan2.1) (u);
+# `WAN_NEGATIVE_PROMPT` above is diffusers' English rendering of it.
+WAN_NEGATIVE_PROMPT_AUTHORS = (
+    "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，JPEG压缩残留，丑陋的，"
+    "残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，手指融合，静止不动的画面，杂乱的背景，"
+    "三条腿，背景人很多，倒着走"
+)
 # LTX-Video's negative prompt, verbatim from diffusers' LTXImageToVideoPipeline example (x).
 LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
 
@@ -56,6 +64,8 @@ class VideoBackend:
         guidance_scale_2, boundary_ratio: the low-noise expert's guidance and the switch point
             (`boundary_ratio * 1000` timesteps) of a two-expert model.
         negative_prompt: the card's, when it uses one.
+        flow_shift: the authors' sampling shift, when the adapter checks the hub scheduler's against it
+            (Wan: the loaded scheduler's shift is read and this one used where they differ).
         fp32_components: components the card loads in float32 (the rest in `dtype`).
         call_options: further `__call__` arguments of the card (LTX's decode noise, ...).
         memory: what the card says the model needs, with its source; nothing here is measured.
@@ -85,6 +95,7 @@ class VideoBackend:
     guidance_scale_2: float | None = None
     boundary_ratio: float | None = None
     negative_prompt: str | None = None
+    flow_shift: float | None = None
     dtype: str = "bfloat16"
     fp32_components: tuple[str, ...] = ()
     call_options: dict[str, Any] = field(default_factory=dict)
@@ -131,27 +142,29 @@ BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
     VideoBackend(
         key="wan2.1-480p", check_seconds=90.0, hub_id="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", pipeline="WanImageToVideoPipeline",
         family="wan", licence="Apache-2.0", canvas=(832, 480), size_multiple=16, frame_multiple=4, num_frames=81,
-        fps=16, num_inference_steps=40, guidance_scale=5.0, negative_prompt=WAN_NEGATIVE_PROMPT,
+        fps=16, num_inference_steps=40, guidance_scale=5.0, negative_prompt=WAN_NEGATIVE_PROMPT, flow_shift=3.0,
         fp32_components=("vae", "image_encoder"), parameters="14B (u)",
         memory="not published as text (u: an image table in the README)",
         sources="area 480x832 keeping the aspect, 81 frames at 16 fps, guidance 5, VAE and CLIP in fp32 (x); "
-                "40 steps (u: generate.py; diffusers' default is 50)",
+                "40 steps, shift 3.0 for I2V at 480P (u: generate.py; diffusers' default is 50 steps)",
     ),
     VideoBackend(
         key="wan2.2-5b", check_seconds=60.0, hub_id="Wan-AI/Wan2.2-TI2V-5B-Diffusers", pipeline="WanImageToVideoPipeline",
         family="wan", licence="Apache-2.0", canvas=(1280, 704), size_multiple=32, frame_multiple=4, num_frames=121,
-        fps=24, num_inference_steps=50, guidance_scale=5.0, negative_prompt=WAN_NEGATIVE_PROMPT,
+        fps=24, num_inference_steps=50, guidance_scale=5.0, negative_prompt=WAN_NEGATIVE_PROMPT, flow_shift=5.0,
         fp32_components=("vae",), parameters="5B (u)", memory="a 24 GB GPU with offloading (u, README)",
-        sources="area 1280x704, 121 frames at 24 fps, 50 steps, guidance 5 (u: wan_ti2v_5B.py); VAE fp32 (i: PR 12006)",
+        sources="area 1280x704, 121 frames at 24 fps, 50 steps, guidance 5, shift 5.0 (u: wan_ti2v_5B.py); VAE fp32 (i: PR 12006)",
         tiny_canvas=(96, 64),
     ),
     VideoBackend(
         key="wan2.2-a14b", check_seconds=120.0, hub_id="Wan-AI/Wan2.2-I2V-A14B-Diffusers", pipeline="WanImageToVideoPipeline",
         family="wan", licence="Apache-2.0", canvas=(832, 480), size_multiple=16, frame_multiple=4, num_frames=81,
         fps=16, num_inference_steps=40, guidance_scale=3.5, guidance_scale_2=3.5, boundary_ratio=0.9,
-        negative_prompt=WAN_NEGATIVE_PROMPT, fp32_components=("vae",), parameters="27B, 14B active per step (u)",
+        negative_prompt=WAN_NEGATIVE_PROMPT, flow_shift=5.0, fp32_components=("vae",),
+        parameters="27B, 14B active per step (u)",
         memory="one 80 GB GPU with offloading (u, README)",
-        sources="480P: area 480x832, 81 frames at 16 fps, 40 steps, guidance 3.5/3.5, boundary 0.900 (u: wan_i2v_A14B.py); "
+        sources="480P: area 480x832, 81 frames at 16 fps, 40 steps, guidance 3.5/3.5, boundary 0.900, shift 5.0 "
+                "(u: wan_i2v_A14B.py l.34-37; generate.py keeps it at every size); "
                 "VAE fp32 (d)",
     ),
     VideoBackend(
