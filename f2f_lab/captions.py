@@ -360,7 +360,7 @@ class CoTCaptioner(_VLMCaptionerBase):
         record: dict[str, Any] = {"vlm": self.client.describe(), "instruction": COT_INSTRUCTION_LABEL,
                                   "answers": [], "calls": [], "retried": False}
         for attempt in range(2):  # the answer, then one retry with a reminder of the format
-            reply = self.client.chat(messages)  # VLMError propagates, as in VLMCaptioner
+            reply = self.client.chat(messages, max_tokens=1024)  # reasoning + final prompt; VLMError propagates
             record["answers"].append(reply.text)
             record["calls"].append(reply.record)
             reasoning, prompt = parse_cot_answer(reply.text)

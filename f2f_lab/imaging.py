@@ -209,9 +209,14 @@ def fill_canvas(image: Image.Image, canvas: tuple[int, int]) -> tuple[Image.Imag
     return board, Placement(canvas=canvas, box=(0, 0, *canvas), source_size=(width, height), stretched=True)
 
 
+class LetterboxCanvas(tuple):
+    """A (width, height) canvas the source is letterboxed on whatever the geometry: the model's
+    size rule cannot take the source's aspect ratio (CogVideoX 1.5 beyond 1360:768)."""
+
+
 def place_on_canvas(image: Image.Image, canvas: tuple[int, int], geometry: str = "letterbox") -> tuple[Image.Image, Placement]:
     """The source on the video canvas by a geometry policy: "letterbox" (`to_canvas`) or "aspect" (`fill_canvas`)."""
-    if geometry == "letterbox":
+    if geometry == "letterbox" or isinstance(canvas, LetterboxCanvas):
         return to_canvas(image, canvas)
     if geometry == "aspect":
         return fill_canvas(image, canvas)

@@ -105,7 +105,7 @@ SHAPES = {"square": (300, 300), "portrait": (240, 400), "panoramic": (640, 160)}
 
 
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("key", ["wan2.2-5b", "cogvideox1.5", "ltx"])
+@pytest.mark.parametrize("key", ["wan2.2-5b", "ltx"])
 def test_aspect_geometry_keeps_the_source_shape_within_the_budget(key, shape, editors):
     editor = editors(key)
     preset = editor.preset
@@ -151,6 +151,56 @@ def test_an_edit_comes_back_at_the_source_geometry_with_either_policy(geometry, 
         assert (canvas[0] > canvas[1]) == (width > height)
     assert max(result.image.size) == 512
     assert abs(result.image.width / result.image.height - width / height) < 0.02
+
+
+def cogvideox15_at_full_size():
+    """A CogVideoX 1.5 generator over the published transformer config (sizes only; nothing runs)."""
+    from types import SimpleNamespace
+
+    from f2f_lab.stand_ins.video_configs import COGVIDEOX15_5B_I2V_TRANSFORMER
+    from f2f_lab.video.cogvideox import CogVideoXGenerator
+
+    pipe = SimpleNamespace(transformer=SimpleNamespace(config=SimpleNamespace(**COGVIDEOX15_5B_I2V_TRANSFORMER)),
+                           vae_scale_factor_spatial=8)
+    return CogVideoXGenerator(pipe, "THUDM/CogVideoX1.5-5B-I2V", "cpu", backend="cogvideox1.5")
+
+
+# The card: Min(W, H) = 768, 768 <= Max(W, H) <= 1360, Max(W, H) % 16 = 0; letterboxed beyond 1360:768.
+COGVIDEOX15_SIZES = {
+    "landscape 16:9": ((1920, 1080), (1360, 768), False),
+    "landscape 4:3": ((1024, 768), (1024, 768), False),
+    "portrait 3:4": ((600, 800), (768, 1024), False),
+    "portrait 9:16": ((1080, 1920), (768, 1360), False),
+    "square": ((500, 500), (768, 768), False),
+    "panoramic 21:9": ((2560, 1080), (1360, 768), True),
+    "tall panoramic": ((400, 1600), (768, 1360), True),
+}
+
+
+@pytest.mark.parametrize("shape", COGVIDEOX15_SIZES)
+def test_cogvideox15_takes_a_short_side_of_768_in_either_orientation(shape):
+    source, expected, letterboxed = COGVIDEOX15_SIZES[shape]
+    backend = get_backend("cogvideox1.5")
+    canvas = cogvideox15_at_full_size().canvas_for(source, geometry="aspect", canvas=backend.canvas)
+    assert tuple(canvas) == expected and min(canvas) == 768 and 768 <= max(canvas) <= 1360 and max(canvas) % 16 == 0
+    board, placement = place_on_canvas(Image.new("RGB", source, (200, 30, 30)), canvas, "aspect")
+    assert board.size == expected
+    left, top, right, bottom = placement.box
+    if letterboxed:  # bars on black, the source's aspect kept
+        assert (right - left, bottom - top) != expected and board.getpixel((0, 0)) == (0, 0, 0)
+        assert abs((right - left) / (bottom - top) - source[0] / source[1]) < 0.01
+    else:  # filled: the aspect moved by rounding to 16 only
+        assert placement.box == (0, 0, *expected)
+        assert abs(expected[0] / expected[1] - source[0] / source[1]) <= 16 / 768 * (1 + source[0] / source[1])
+
+
+def test_a_tiny_cogvideox15_edit_of_a_panorama_is_letterboxed_and_comes_back_whole(editors):
+    editor = editors("cogvideox1.5")
+    width, height = SHAPES["panoramic"]
+    result = editor.edit(Image.new("RGB", (width, height), (90, 140, 200)), TARGET, seed=0)
+    video = result.record["video"]
+    assert tuple(video["canvas"]) == tuple(editor.preset.canvas) == (96, 64)  # the tiny canvas's largest landscape
+    assert max(result.image.size) == 512 and abs(result.image.width / result.image.height - width / height) < 0.02
 
 
 def test_the_fixed_size_paper_model_refuses_the_aspect_geometry(tiny_editor):
@@ -210,3 +260,54 @@ def test_the_two_expert_wan_switches_experts_at_its_boundary(editors):
     names = [expert for _, expert in steps]
     assert names == sorted(names, key=lambda e: e != "high")
     assert result.record["video"]["arguments"]["guidance_scale_2"] == editor.preset.guidance_scale_2
+
+
+# --- what the hub's folders hold cannot be checked here: the record says what ran ------------
+
+def test_wan22_a14b_runs_with_the_authors_shift_and_records_the_hubs(editors):
+    from diffusers import UniPCMultistepScheduler
+
+    from f2f_lab.video.backends import WAN_NEGATIVE_PROMPT, WAN_NEGATIVE_PROMPT_AUTHORS
+    from f2f_lab.video.wan import WanGenerator
+
+    pipe = editors("wan2.2-a14b").generator.pipe
+    tiny_scheduler = pipe.scheduler
+    try:
+        # The hub folder as diffusers' conversion wrote it for I2V: UniPC with flow_shift 3.0.
+        pipe.scheduler = UniPCMultistepScheduler.from_config(tiny_scheduler.config, flow_shift=3.0)
+        generator = WanGenerator(pipe, "tiny", "cpu", backend="wan2.2-a14b")
+        image = Image.new("RGB", (64, 64), (120, 60, 30))
+        card = generator(image, TARGET, num_frames=5, num_inference_steps=4).record
+        assert card["flow_shift"] == {"choice": "card", "hub": 3.0, "card": 5.0, "used": 5.0, "config_key": "flow_shift"}
+        assert card["scheduler_config"]["flow_shift"] == 5.0 and card["negative_prompt_choice"] == "english"
+        assert card["arguments"]["negative_prompt"] == WAN_NEGATIVE_PROMPT
+
+        generator.configure(flow_shift="hub", negative_prompt="authors")
+        hub = generator(image, TARGET, num_frames=5, num_inference_steps=4).record
+        assert hub["flow_shift"]["used"] == hub["scheduler_config"]["flow_shift"] == 3.0
+        assert hub["arguments"]["negative_prompt"] == WAN_NEGATIVE_PROMPT_AUTHORS and hub["negative_prompt_choice"] == "authors"
+        # The shift is what ran: the denoising timesteps differ.
+        assert [t for t, _ in card["experts"]["steps"]] != [t for t, _ in hub["experts"]["steps"]]
+        with pytest.raises(F2FError, match="card, hub"):
+            generator.configure(flow_shift="5")
+    finally:
+        pipe.scheduler = tiny_scheduler
+
+
+def test_ltx_sets_decode_noise_only_for_a_timestep_conditioned_vae(editors):
+    generator = editors("ltx").generator
+    vae_config = generator.pipe.vae.config
+    assert vae_config.timestep_conditioning  # the tiny stand-in's VAE, as LTX-Video 0.9.1 and later
+    image = Image.new("RGB", (96, 64), (120, 60, 30))
+    record = generator(image, TARGET, num_frames=9, num_inference_steps=2).record
+    assert (record["arguments"]["decode_timestep"], record["arguments"]["decode_noise_scale"]) == (0.05, 0.025)
+    assert record["decode_noise"] == {"vae_timestep_conditioning": True, "decode_timestep": 0.05,
+                                      "decode_noise_scale": 0.025}
+    try:
+        generator.pipe.vae.register_to_config(timestep_conditioning=False)  # a 0.9.0-style VAE
+        arguments = generator.pipeline_arguments(image, TARGET, num_frames=9, num_inference_steps=1, guidance_scale=3.0)
+        assert "decode_timestep" not in arguments and "decode_noise_scale" not in arguments
+        assert generator.run_record(arguments)["decode_noise"] == {
+            "vae_timestep_conditioning": False, "decode_timestep": None, "decode_noise_scale": None}
+    finally:
+        generator.pipe.vae.register_to_config(timestep_conditioning=True)

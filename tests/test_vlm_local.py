@@ -193,3 +193,58 @@ def test_cli_refuses_a_server_url_for_the_local_vlm(capsys, cat_path, tmp_path):
     assert main(["edit", str(cat_path), TARGET, "--preset", "open", "--vlm-base-url", "http://127.0.0.1:1/v1",
                  "--out", str(tmp_path / "run")]) == 2
     assert "--vlm-base-url" in capsys.readouterr().err
+
+
+class GenerateSpy:
+    """The network's generate, recording the generation config of every call (it still runs)."""
+
+    def __init__(self, network):
+        self.network, self.generate, self.configs = network, network.generate, []
+
+    def __call__(self, **inputs):
+        self.configs.append(inputs["generation_config"])
+        return self.generate(**inputs)
+
+
+def test_a_chain_of_thought_caption_gets_a_longer_cap_than_one_sentence(tiny_vlm, monkeypatch):
+    from f2f_lab.captions import CoTCaptioner, VLMCaptioner
+
+    spy = GenerateSpy(tiny_vlm.network)
+    monkeypatch.setattr(tiny_vlm.network, "generate", spy)
+    with pytest.warns(UserWarning, match="fell back"):  # gibberish has no "Final prompt:" line
+        cot = CoTCaptioner(tiny_vlm)(square(), TARGET)
+    VLMCaptioner(tiny_vlm, icl_count=1)(square(), TARGET)
+    cot_caps = [config.max_new_tokens for config in spy.configs[:2]]  # the answer and its retry
+    assert cot_caps == [1024, 1024] and spy.configs[2].max_new_tokens == 32  # B.1 keeps the client's cap
+    calls = cot.record["calls"]
+    assert [call["generation"]["max_new_tokens"] for call in calls] == [1024, 1024]  # recorded as run
+    # The random tiny model rarely stops by itself: it ran past the old 32-token cap.
+    assert max(call["usage"]["completion"] for call in calls) > 32
+    assert tiny_vlm.generation["max_new_tokens"] == 32  # the request's cap is not kept for the next one
+
+
+def test_sampling_is_set_in_full_so_the_models_top_k_1_cannot_make_it_greedy(monkeypatch):
+    import torch
+
+    vlm = LocalVLM("tiny", device="cpu", do_sample=True, temperature=0.7, max_new_tokens=8)
+    own = vlm.network.generation_config
+    own.top_k, own.top_p, own.temperature = 1, 0.001, 0.1  # Qwen2.5-VL-7B-Instruct's generation_config
+    used = []
+    original = vlm.network._prepare_generation_config
+
+    def prepared(*args, **kwargs):  # what transformers' generate runs with, after filling unset fields
+        config, model_kwargs = original(*args, **kwargs)
+        used.append(config)
+        return config, model_kwargs
+
+    monkeypatch.setattr(vlm.network, "_prepare_generation_config", prepared)
+    answers = set()
+    for seed in range(3):
+        torch.manual_seed(seed)
+        answers.add(vlm.chat([{"role": "user", "content": "hello"}]).text)
+    config = used[0]
+    assert (config.do_sample, config.temperature, config.top_k, config.top_p) == (True, 0.7, 0, 1.0)
+    assert len(answers) > 1  # it samples: three seeds, more than one answer
+    assert vlm.describe()["generation"]["top_k"] == 0  # recorded
+    greedy = LocalVLM("tiny", device="cpu")
+    assert "top_k" not in greedy.generation and greedy.generation["do_sample"] is False

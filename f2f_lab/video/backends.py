@@ -11,7 +11,10 @@ Geometry (`geometry`):
 - "letterbox": the source fitted inside the model's canvas on black and cropped back (the
   paper's way; the only one a fixed-size model such as CogVideoX-5B can take);
 - "aspect": the video at the source's aspect ratio within the model's pixel budget (the
-  canvas's area), rounded down to the size multiple: no bars.
+  canvas's area), rounded down to the size multiple: no bars. A model whose card fixes the
+  short side instead (`size_rule="short side"`, CogVideoX 1.5) gets the canvas's short side
+  exactly and a long side up to the canvas's long side, in either orientation; a source more
+  elongated than the canvas is letterboxed on the largest canvas of that orientation.
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ WAN_NEGATIVE_PROMPT = (
     "poorly drawn faces, deformed, disfigured, misshapen limbs, fused fingers, still picture, messy background, three "
     "legs, many people in the background, walking backwards"
 )
+# Wan's negative prompt as its authors use it (Chinese), verbatim from Wan-Video/Wan2.2
+# wan/configs/shared_config.py l.19 (`sample_neg_prompt`, the same in Wan-Video/Wan2.1) (u);
+# `WAN_NEGATIVE_PROMPT` above is diffusers' English rendering of it.
+WAN_NEGATIVE_PROMPT_AUTHORS = (
+    "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，JPEG压缩残留，丑陋的，"
+    "残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，手指融合，静止不动的画面，杂乱的背景，"
+    "三条腿，背景人很多，倒着走"
+)
 # LTX-Video's negative prompt, verbatim from diffusers' LTXImageToVideoPipeline example (x).
 LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
 
@@ -46,11 +57,15 @@ class VideoBackend:
         fixed_size: True when the model only takes `canvas` (learned positional embeddings).
         size_multiple: height and width must be multiples of this (VAE factor x patch size).
         max_size: (width, height) limits of a model that takes any size, when it has them.
+        size_rule: "area" (the canvas's area is the budget) or "short side" (the short side is the
+            canvas's short side, the long side at most the canvas's long side, either orientation).
         frame_multiple: valid frame counts are frame_multiple * k + 1.
         num_frames, fps, num_inference_steps, guidance_scale: the card's defaults.
         guidance_scale_2, boundary_ratio: the low-noise expert's guidance and the switch point
             (`boundary_ratio * 1000` timesteps) of a two-expert model.
         negative_prompt: the card's, when it uses one.
+        flow_shift: the authors' sampling shift, when the adapter checks the hub scheduler's against it
+            (Wan: the loaded scheduler's shift is read and this one used where they differ).
         fp32_components: components the card loads in float32 (the rest in `dtype`).
         call_options: further `__call__` arguments of the card (LTX's decode noise, ...).
         memory: what the card says the model needs, with its source; nothing here is measured.
@@ -76,9 +91,11 @@ class VideoBackend:
     geometry: str = "aspect"
     fixed_size: bool = False
     max_size: tuple[int, int] | None = None
+    size_rule: str = "area"
     guidance_scale_2: float | None = None
     boundary_ratio: float | None = None
     negative_prompt: str | None = None
+    flow_shift: float | None = None
     dtype: str = "bfloat16"
     fp32_components: tuple[str, ...] = ()
     call_options: dict[str, Any] = field(default_factory=dict)
@@ -115,46 +132,49 @@ BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
     ),
     VideoBackend(
         key="cogvideox1.5", check_seconds=60.0, hub_id="THUDM/CogVideoX1.5-5B-I2V", pipeline="CogVideoXImageToVideoPipeline",
-        family="cogvideox", licence="CogVideoX License", canvas=(1360, 768), max_size=(1360, 768),
+        family="cogvideox", licence="CogVideoX License", canvas=(1360, 768), size_rule="short side",
         size_multiple=16, frame_multiple=16, num_frames=81, fps=16, num_inference_steps=50, guidance_scale=6.0,
         parameters="5B (u)", memory="BF16 from 10 GB with offload, 24 GB on multi-GPU (u, README table)",
-        sources="768x1360 recommended, W,H multiples of 16, 256<=H<=768, 256<=W<=1360, 16N+1 frames, 81 at 16 fps (u); "
-                "50 steps, guidance 6 (p, u)",
+        sources="Min(W, H) = 768, 768 <= Max(W, H) <= 1360, Max(W, H) % 16 = 0 (u: the card's table); "
+                "16N+1 frames, 81 at 16 fps (u); 50 steps, guidance 6 (p, u)",
         tiny_canvas=(96, 64), tiny_frames=17,
     ),
     VideoBackend(
         key="wan2.1-480p", check_seconds=90.0, hub_id="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", pipeline="WanImageToVideoPipeline",
         family="wan", licence="Apache-2.0", canvas=(832, 480), size_multiple=16, frame_multiple=4, num_frames=81,
-        fps=16, num_inference_steps=40, guidance_scale=5.0, negative_prompt=WAN_NEGATIVE_PROMPT,
+        fps=16, num_inference_steps=40, guidance_scale=5.0, negative_prompt=WAN_NEGATIVE_PROMPT, flow_shift=3.0,
         fp32_components=("vae", "image_encoder"), parameters="14B (u)",
         memory="not published as text (u: an image table in the README)",
         sources="area 480x832 keeping the aspect, 81 frames at 16 fps, guidance 5, VAE and CLIP in fp32 (x); "
-                "40 steps (u: generate.py; diffusers' default is 50)",
+                "40 steps, shift 3.0 for I2V at 480P (u: generate.py; diffusers' default is 50 steps)",
     ),
     VideoBackend(
         key="wan2.2-5b", check_seconds=60.0, hub_id="Wan-AI/Wan2.2-TI2V-5B-Diffusers", pipeline="WanImageToVideoPipeline",
         family="wan", licence="Apache-2.0", canvas=(1280, 704), size_multiple=32, frame_multiple=4, num_frames=121,
-        fps=24, num_inference_steps=50, guidance_scale=5.0, negative_prompt=WAN_NEGATIVE_PROMPT,
+        fps=24, num_inference_steps=50, guidance_scale=5.0, negative_prompt=WAN_NEGATIVE_PROMPT, flow_shift=5.0,
         fp32_components=("vae",), parameters="5B (u)", memory="a 24 GB GPU with offloading (u, README)",
-        sources="area 1280x704, 121 frames at 24 fps, 50 steps, guidance 5 (u: wan_ti2v_5B.py); VAE fp32 (i: PR 12006)",
+        sources="area 1280x704, 121 frames at 24 fps, 50 steps, guidance 5, shift 5.0 (u: wan_ti2v_5B.py); VAE fp32 (i: PR 12006)",
         tiny_canvas=(96, 64),
     ),
     VideoBackend(
         key="wan2.2-a14b", check_seconds=120.0, hub_id="Wan-AI/Wan2.2-I2V-A14B-Diffusers", pipeline="WanImageToVideoPipeline",
         family="wan", licence="Apache-2.0", canvas=(832, 480), size_multiple=16, frame_multiple=4, num_frames=81,
         fps=16, num_inference_steps=40, guidance_scale=3.5, guidance_scale_2=3.5, boundary_ratio=0.9,
-        negative_prompt=WAN_NEGATIVE_PROMPT, fp32_components=("vae",), parameters="27B, 14B active per step (u)",
+        negative_prompt=WAN_NEGATIVE_PROMPT, flow_shift=5.0, fp32_components=("vae",),
+        parameters="27B, 14B active per step (u)",
         memory="one 80 GB GPU with offloading (u, README)",
-        sources="480P: area 480x832, 81 frames at 16 fps, 40 steps, guidance 3.5/3.5, boundary 0.900 (u: wan_i2v_A14B.py); "
+        sources="480P: area 480x832, 81 frames at 16 fps, 40 steps, guidance 3.5/3.5, boundary 0.900, shift 5.0 "
+                "(u: wan_i2v_A14B.py l.34-37; generate.py keeps it at every size); "
                 "VAE fp32 (d)",
     ),
     VideoBackend(
-        key="hunyuan1.5", check_seconds=90.0, hub_id="hunyuanvideo-community/HunyuanVideo-1.5-480p_i2v",
+        key="hunyuan1.5", check_seconds=90.0, hub_id="hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-480p_i2v",
         pipeline="HunyuanVideo15ImageToVideoPipeline", family="hunyuan", licence="Tencent Hunyuan Community License",
         canvas=(848, 480), size_multiple=16, frame_multiple=4, num_frames=121, fps=24, num_inference_steps=50,
         guidance_scale=6.0, parameters="8.3B (u, d)", memory="14 GB minimum with offloading (u, README)",
         sources="the size is the pipeline's bucket of about 640x640 px at the image's aspect (p), 121 frames (p, u), "
-                "24 fps (x), 50 steps and guidance 6 through the guider (u, d); hub id as in the pipeline's example (x)",
+                "24 fps (x), 50 steps and guidance 6 through the guider (u, d); hub id: the community's "
+                "-Diffusers-<res>_<task> naming (d, u: the authors' README), not the pipeline example's (x)",
         tiny_canvas=(64, 64),
     ),
     VideoBackend(
@@ -188,7 +208,11 @@ def backend_rows() -> list[dict[str, str]]:
     """
     rows = []
     for b in BACKENDS.values():
-        size = f"{b.canvas[0]}x{b.canvas[1]}" + (" only" if b.fixed_size else f" area, multiples of {b.size_multiple}")
+        if b.size_rule == "short side":
+            size = (f"short side {min(b.canvas)}, long side up to {max(b.canvas)}, multiples of {b.size_multiple} "
+                    "(either orientation)")
+        else:
+            size = f"{b.canvas[0]}x{b.canvas[1]}" + (" only" if b.fixed_size else f" area, multiples of {b.size_multiple}")
         guidance = f"{b.guidance_scale:g}" + (f" / {b.guidance_scale_2:g} (boundary {b.boundary_ratio:g})" if b.guidance_scale_2 else "")
         rows.append({
             "key": b.key, "hub id": b.hub_id, "pipeline": b.pipeline, "licence": b.licence, "native size": size,

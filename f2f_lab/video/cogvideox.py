@@ -2,8 +2,9 @@
 
 The paper uses CogVideoX-5B I2V with its published defaults: 49 frames, 50 denoising steps,
 classifier-free guidance 6.0, the model's own DDIM scheduler with v-prediction, 8 fps
-(appendix E), on a fixed 720x480 canvas. CogVideoX 1.5 is the same class at any size
-(multiples of 16, up to 1360x768) and 16N+1 frames (81 at 16 fps).
+(appendix E), on a fixed 720x480 canvas. CogVideoX 1.5 is the same class with a short side
+of 768 and a long side up to 1360 (multiples of 16, either orientation: its card) and 16N+1
+frames (81 at 16 fps).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from PIL import Image
 
 from ..errors import F2FError
+from ..imaging import LetterboxCanvas
 from .levers import Levers
 from .backends import BACKENDS, VideoBackend
 from .base import VideoGenerator
@@ -68,7 +70,31 @@ class CogVideoXGenerator(VideoGenerator):
         cap = self.backend.max_size or sample
         return min(cap[0], sample[0]), min(cap[1], sample[1])
 
+    def short_side_canvas(self, source_size: tuple[int, int], canvas: tuple[int, int]) -> tuple[int, int]:
+        """CogVideoX 1.5's size rule (its card: Min(W, H) = 768, 768 <= Max(W, H) <= 1360, Max(W, H) % 16 = 0).
+
+        The short side is `canvas`'s short side, in the source's orientation; the long side is
+        the source's aspect times it, to the nearest multiple of 16, at most `canvas`'s long side.
+        A source more elongated than that gets a `LetterboxCanvas` of the largest size: it is
+        letterboxed, not stretched. The rotary grid (the transformer's sample size) caps both.
+        """
+        multiple = self.backend.size_multiple
+        short, longest = min(canvas), max(canvas)
+        if short % multiple or longest % multiple:
+            raise F2FError(f"The canvas {canvas[0]}x{canvas[1]} is not a multiple of {multiple}, as {self.backend.key} needs.")
+        width, height = source_size
+        ratio = max(width, height) / min(width, height)
+        long_side = max(short, round(short * ratio / multiple) * multiple)
+        size = (min(long_side, longest), short) if width >= height else (short, min(long_side, longest))
+        grid = self.max_size()
+        if size[0] > grid[0] or size[1] > grid[1]:
+            raise F2FError(f"{self.backend.key} would generate {size[0]}x{size[1]}, beyond its transformer's rotary grid "
+                           f"of {grid[0]}x{grid[1]} px; use a smaller canvas.")
+        return LetterboxCanvas(size) if long_side > longest else size
+
     def canvas_for(self, source_size, *, geometry: str, canvas: tuple[int, int]) -> tuple[int, int]:
+        if geometry == "aspect" and self.backend.size_rule == "short side":
+            return self.short_side_canvas(source_size, canvas)
         size = super().canvas_for(source_size, geometry=geometry, canvas=canvas)
         if self.backend.fixed_size and size != self.canvas:
             raise F2FError(f"{self.backend.key} generates on a {self.canvas} canvas only; the preset asks for {size}.")

@@ -151,15 +151,15 @@ class VLMClient:
             "max_answer_length": self.max_tokens,  # in tokens; named so the record writer keeps it
         }
 
-    def chat(self, messages: list[dict[str, Any]]) -> ChatReply:
-        """Send `messages` and return the first choice's text, or raise VLMError."""
+    def chat(self, messages: list[dict[str, Any]], *, max_tokens: int | None = None) -> ChatReply:
+        """Send `messages` and return the first choice's text, or raise VLMError (max_tokens: this request's cap)."""
         import openai
 
         options: dict[str, Any] = {}
         if self.temperature is not None:
             options["temperature"] = self.temperature
-        if self.max_tokens is not None:
-            options["max_tokens"] = self.max_tokens
+        if (max_tokens or self.max_tokens) is not None:
+            options["max_tokens"] = max_tokens or self.max_tokens
         subject = f"The VLM '{self.model}' at {public_url(self.base_url)}"
         where = "t" + subject[1:]
         start = time.perf_counter()

@@ -45,9 +45,16 @@ from .client import DEFAULT_MODEL, ChatReply, VLMError, decode_data_url
 
 DEFAULT_LOCAL_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
 PLACEMENTS = ("swap", "gpu", "cpu")
-# Room for one sentence (B.1) or "The selected edit is:x" with a little preamble (C.1).
+# The default cap: room for one sentence (B.1) or "The selected edit is:x" with a little preamble (C.1).
+# A caller whose instruction needs more asks for it per request (`chat(messages, max_tokens=...)`):
+# the chain-of-thought captioner does.
 MAX_NEW_TOKENS = 256
 TINY_MAX_NEW_TOKENS = 32  # the tiny model's answers are gibberish of any length; a short one keeps tiny runs fast
+# Sampling, when asked for, is set in full: transformers 5 fills every generation field left unset from
+# the model's own generation_config (GenerationMixin._prepare_generation_config), and
+# Qwen2.5-VL-7B-Instruct's sets top_k 1 (with top_p 0.001, temperature 0.1): unset, "sampling" stays greedy.
+SAMPLING_DEFAULTS = {"temperature": 1.0, "top_p": 1.0, "top_k": 0, "min_p": 0.0, "typical_p": 1.0,
+                     "epsilon_cutoff": 0.0, "eta_cutoff": 0.0}
 
 
 def local_model_id(model: str | None, *, tiny: bool = False) -> str:
@@ -97,8 +104,12 @@ class LocalVLM:
         torch_dtype: bfloat16 on CUDA, float32 on a CPU.
         placement: "swap" (on the CPU between chats, moved to the GPU for each; the default
             on CUDA), "gpu" (stays on the GPU) or "cpu" (runs on the CPU; the default there).
-        max_new_tokens: cap on an answer's length (256; the tiny model: 32).
-        do_sample, temperature, top_p: False (greedy) by default; sampling settings otherwise.
+        max_new_tokens: the default cap on an answer's length (256; the tiny model: 32); a request
+            that needs more passes `max_tokens` to `chat`.
+        do_sample, temperature, top_p, top_k: False (greedy) by default. With do_sample every
+            sampling field is set here (temperature 1, top_p 1, top_k 0 = off, unless given), so
+            none is taken from the model's generation_config (Qwen2.5-VL-7B's top_k 1 would make
+            sampling greedy).
         min_pixels, max_pixels: override the image processor's resize range (the model's own
             by default: 3136 to 12845056 pixels for Qwen2.5-VL).
         network, processor: an already built model and processor to use instead of loading
@@ -119,6 +130,7 @@ class LocalVLM:
         do_sample: bool = False,
         temperature: float | None = None,
         top_p: float | None = None,
+        top_k: int | None = None,
         min_pixels: int | None = None,
         max_pixels: int | None = None,
         network=None,
@@ -136,7 +148,8 @@ class LocalVLM:
             max_new_tokens or (TINY_MAX_NEW_TOKENS if model == "tiny" else MAX_NEW_TOKENS)),
                            "repetition_penalty": 1.0}
         if do_sample:
-            self.generation.update(temperature=1.0 if temperature is None else temperature, top_p=top_p or 1.0)
+            given = {"temperature": temperature, "top_p": top_p, "top_k": top_k}
+            self.generation.update(SAMPLING_DEFAULTS, **{k: v for k, v in given.items() if v is not None})
         if network is None:
             network, processor = self._load(model, revision)
         self.network = network.eval()
@@ -192,8 +205,12 @@ class LocalVLM:
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
 
-    def chat(self, messages: list[dict[str, Any]]) -> ChatReply:
-        """Answer `messages` (OpenAI chat format, images as data URLs); VLMError when it cannot."""
+    def chat(self, messages: list[dict[str, Any]], *, max_tokens: int | None = None) -> ChatReply:
+        """Answer `messages` (OpenAI chat format, images as data URLs); VLMError when it cannot.
+
+        max_tokens: this request's cap on the answer's length (default the client's
+        `max_new_tokens`); the record's `generation` says which cap it ran with.
+        """
         import torch
         from transformers import GenerationConfig
 
@@ -202,7 +219,10 @@ class LocalVLM:
         prompt = self.processor.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
         inputs = self.processor(text=[prompt], images=images or None, return_tensors="pt")
         own = self.network.generation_config
-        settings = GenerationConfig(**self.generation, eos_token_id=own.eos_token_id, pad_token_id=own.pad_token_id,
+        generation = dict(self.generation)
+        if max_tokens is not None:
+            generation["max_new_tokens"] = int(max_tokens)
+        settings = GenerationConfig(**generation, eos_token_id=own.eos_token_id, pad_token_id=own.pad_token_id,
                                     bos_token_id=own.bos_token_id)
         start = time.perf_counter()
         with out_of_memory(f"the local VLM '{self.model}' answered",
@@ -228,7 +248,7 @@ class LocalVLM:
             "backend": self.backend,
             "model": self.model,
             "revision": self.revision,
-            "generation": dict(self.generation),
+            "generation": generation,
             "answer": text,
             "latency_s": round(latency, 3),
             "placement": self.placement,
