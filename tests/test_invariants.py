@@ -178,10 +178,10 @@ def test_every_combination_runs_or_is_refused_before_loading(generators, cat_pat
       must get the same answer (the check does not depend on the tiny weights, First Block Cache's
       block count excepted);
     - of the accepted ones, strides that keep the same number of latents run once (the transformer
-      and the VAE see the same shapes); refine=None runs as the first half of a refined run (the
-      same video call, the refinement comes after it); "selected" differs from "sharpest" only in
-      the index handed to the same `refine_frame`, so it runs once per backend, with no cache and
-      no dropout;
+      and the VAE see the same shapes); a refinement is a second, plain video made after the first
+      from one of its frames, so "selected" and "sharpest" run once per backend with no cache and no
+      dropout (their first half is the plain run), and every cache and dropout choice runs with
+      refine=None;
     - the captioner only writes the prompt: "cot" runs once against the scripted VLM server.
     """
     source = Image.open(cat_path)
@@ -205,7 +205,7 @@ def test_every_combination_runs_or_is_refused_before_loading(generators, cat_pat
         backend = get_backend(key)
         latents = (backend.tiny_frames - 1) // 4 + 1
         kept = len(kept_latents(latents, stride)) if stride else None
-        if refine is None or (refine == "selected" and (cache or stride)):
+        if (refine is None) != bool(cache or stride):
             continue  # run as part of another combination (see the docstring)
         run_key = (key, cache, kept, at if stride else None, refine)
         if run_key in seen_runs:

@@ -120,7 +120,7 @@ CLIP_VIT_H14_VISION = dict(
 # values wan/modules/clip.py normalises with). The hub's image_processor/preprocessor_config.json is unconfirmed.
 CLIP_VIT_H14_PROCESSOR = dict(size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224})
 
-# -- HunyuanVideo-1.5 480p I2V (hunyuanvideo-community/HunyuanVideo-1.5-480p_i2v; exact id unconfirmed) -----
+# -- HunyuanVideo-1.5 480p I2V (hunyuanvideo-community/HunyuanVideo-1.5-Diffusers-480p_i2v; exact id unconfirmed) -----
 # scripts/convert_hunyuan_video1_5_to_diffusers.py, TRANSFORMER_CONFIGS: the 480p I2V transformer is
 # HunyuanVideo15Transformer3DModel(target_size=640, task_type="i2v"). The table has no "480p_i2v" entry
 # (though it is --transformer_type's default); "480p_i2v_distilled" and the "480p_t2v" entry (which says
@@ -128,7 +128,7 @@ CLIP_VIT_H14_PROCESSOR = dict(size={"shortest_edge": 224}, crop_size={"height": 
 # the script does: 16 heads of 128 (2048 wide), 54 double-stream blocks, 2 refiner layers, MLP ratio 4,
 # in 65 (32 noise + 32 image latents + mask) / out 32 channels, Qwen 3584 / ByT5 1472 / SigLIP 1152 inputs,
 # rope axes 16/56/56 with theta 256. A copy of the original 480p_i2v config (DiffusersVersionsOfModels/
-# HunyuanVideo-1.5-480p_i2v) agrees: hidden 2048, 16 heads, 54 double blocks, mlp ratio 4, text 3584,
+# HunyuanVideo-1.5-Diffusers-480p_i2v) agrees: hidden 2048, 16 heads, 54 double blocks, mlp ratio 4, text 3584,
 # vision 1152, rope 16/56/56, theta 256.
 HUNYUAN15_480P_I2V_TRANSFORMER = dict(target_size=640, task_type="i2v")
 # convert_vae builds AutoencoderKLHunyuanVideo15() with no arguments (class defaults: 32 latent channels,
