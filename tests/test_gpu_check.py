@@ -203,7 +203,7 @@ def test_materialise_draws_parameters_and_keeps_integer_buffers():
                                              num_attention_heads=2, projection_dim=32))
     weights = dict(model.named_parameters())
     assert all(p.is_meta for p in weights.values())
-    model = materialise(model, device="cpu", dtype=torch.float32, generator=torch.Generator().manual_seed(0))
+    model = materialise(model, device="cpu", generator=torch.Generator().manual_seed(0))
     position_ids = next(b for name, b in model.named_buffers() if name.endswith("position_ids"))
     assert torch.equal(position_ids[0], torch.arange(position_ids.shape[1]))  # an integer buffer, kept
     weight = next(p for name, p in model.named_parameters() if name.endswith("fc1.weight"))
@@ -218,3 +218,116 @@ def test_the_wheels_list_covers_every_package_the_device_image_lacks():
     listed = {wheels.normalise(name) for name in wheels.WHEELS}
     assert {"diffusers", "open-clip-torch", "lpips", "openai"} <= listed
     assert not listed & wheels.DEVICE_PACKAGES - {"typing-extensions"}  # only what is missing (and a newer typing_extensions)
+
+
+# -- Invariant 4 (issue 25, finding 6): a full-size build holds the bf16 weights, never a float32 copy first ----
+
+class LiveBytes:
+    """Bytes of the storages on `device` that tensor ops create while active and that are still alive: now and peak.
+
+    A `TorchDispatchMode` sees every op's outputs; each new storage is counted until Python's last
+    reference to it goes (storages keep their Python object while alive, so a finalizer fires at the free).
+    """
+
+    def __init__(self, device: str):
+        import torch
+        from torch.utils._python_dispatch import TorchDispatchMode
+        from torch.utils._pytree import tree_leaves
+
+        tracker = self
+        self.device, self.live, self.peak, self.keys = torch.device(device), 0, 0, set()
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                for tensor in tree_leaves(out):
+                    if isinstance(tensor, torch.Tensor) and tensor.device == tracker.device:
+                        tracker.count(tensor.untyped_storage())
+                return out
+
+        self.mode = Mode()
+
+    def count(self, storage) -> None:
+        import weakref
+
+        key, size = storage._cdata, storage.nbytes()
+        if key in self.keys or not size:
+            return
+        self.keys.add(key)
+        self.live += size
+        self.peak = max(self.peak, self.live)
+        weakref.finalize(storage, self.free, key, size)
+
+    def free(self, key, size) -> None:
+        self.keys.discard(key)
+        self.live -= size
+
+    def __enter__(self):
+        self.mode.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.mode.__exit__(*exc)
+
+
+def expected_dtype(key: str, name: str, module, parameter_name: str):
+    """The dtype `from_pretrained(torch_dtype=torch.bfloat16)` leaves a parameter in (diffusers 0.42.1, transformers 5.24)."""
+    import torch
+    from diffusers import ModelMixin
+
+    from f2f_lab.stand_ins.full_size import FLOAT32
+
+    if name in FLOAT32.get(key, ()):
+        return torch.float32  # kept in float32 as the docs run them (Wan's VAE and CLIP encoder)
+    keep = (module._keep_in_fp32_modules if isinstance(module, ModelMixin)
+            else getattr(module, "_keep_in_fp32_modules_strict", None)) or ()
+    return torch.float32 if set(keep) & set(parameter_name.split(".")) else torch.bfloat16
+
+
+FULL_SIZE_KEYS = ("cogvideox", "cogvideox1.5", "wan2.1-480p", "wan2.2-5b", "wan2.2-a14b", "hunyuan1.5", "ltx", "sd15",
+                  "flux-dev", "qwen2.5-vl-7b", "chronoedit", "qwen-image-edit")
+
+
+@pytest.mark.parametrize("key", FULL_SIZE_KEYS)
+def test_full_size_builds_never_hold_more_than_the_loaded_weights(key, monkeypatch):
+    """The full-size path (`random_modules`) at the tiny stand-ins' sizes, every allocation counted on the CPU.
+
+    From the first `materialise` on, the live bytes never exceed what the finished build holds (parameters
+    in the dtypes real loading gives, buffers, rotary tables) plus 10 %; drawing float32 weights and then
+    casting (the finding) peaks at 1.2-2.8x on these builds. And the dtypes are real loading's: bf16
+    parameters except the float32 modules, transformers' rotary `inv_freq` buffers float32.
+    """
+    import torch
+    from transformers import PreTrainedModel
+
+    from f2f_lab.stand_ins import full_size
+
+    assert sorted(full_size.MODELS) == sorted(FULL_SIZE_KEYS)  # every full-size build is measured
+    configs = full_size.tiny_configs(key)
+    tracker, materialised = LiveBytes("cpu"), []
+    real = full_size.materialise
+
+    def counted(module, **options):  # the meta modules exist (their buffers real): measure from here
+        if not materialised:
+            tracker.peak = tracker.live
+        materialised.append(type(module).__name__)
+        return real(module, **options)
+
+    monkeypatch.setattr(full_size, "materialise", counted)
+    with tracker:
+        modules = full_size.random_modules(key, "cpu", torch.bfloat16, configs=configs)
+    assert len(materialised) == len(full_size.MODELS[key])  # every module went through materialise
+    for name, module in modules.items():
+        assert type(module).__name__ == full_size.MODELS[key][name][1]
+        for parameter_name, parameter in module.named_parameters():
+            assert parameter.device.type == "cpu"
+            assert parameter.dtype == expected_dtype(key, name, module, parameter_name), (name, parameter_name)
+        if isinstance(module, PreTrainedModel):
+            rotary = [b for n, b in module.named_buffers() if n.endswith("inv_freq")]
+            assert all(b.dtype == torch.float32 for b in rotary), name
+    if key in ("qwen2.5-vl-7b", "hunyuan1.5", "qwen-image-edit"):  # Qwen2.5-VL's text (and vision) rotary tables
+        assert any(n.endswith("inv_freq") for m in modules.values() for n, _ in m.named_buffers())
+    held = tracker.live
+    weights = sum(p.numel() * p.element_size() for m in modules.values() for p in m.parameters())
+    assert weights <= held  # the finished build holds its weights, in their loaded dtypes
+    assert tracker.peak <= held + 0.1 * weights, (tracker.peak, held, weights)
