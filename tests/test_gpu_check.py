@@ -1,7 +1,8 @@
-"""The GPU check's CPU rehearsal (issue 16): `f2f gpu-check --size tiny` writes every item's JSON,
-a spent budget stops cleanly with what was done, and the full-size configurations have the
-published sizes. (CogVideoX-5B I2V's own count is `test_speed.py`'s
-test_full_size_architecture_builds_on_meta_with_the_published_sizes.)"""
+"""The GPU check's CPU rehearsal (issues 16, 25): the two documented commands (`gpu_check.PAPER_PATH`, then
+`gpu_check.THE_REST`) at `--size tiny` write every chosen item, and nothing else, into one results file;
+a spent budget stops cleanly with what was done; the full-size configurations have the published sizes
+and their builds never hold more than the loaded weights. (CogVideoX-5B I2V's own count is
+`test_speed.py`'s test_full_size_architecture_builds_on_meta_with_the_published_sizes.)"""
 
 import json
 import time
@@ -10,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from f2f_lab import cli
-from f2f_lab.gpu_check import ITEMS, backend_items, run_gpu_check
-from f2f_lab.gpu_check.core import Budget, Check, ItemSpec, run_items
+from f2f_lab.errors import F2FError
+from f2f_lab.gpu_check import ITEMS, PAPER_PATH, THE_REST, backend_items, run_gpu_check, select_items
+from f2f_lab.gpu_check.core import RESULTS_FILE, Budget, Check, ItemSpec, run_items
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: the big models run on one thread here
 
-
-FILES = [spec.file for spec in ITEMS] + ["summary.json"]
+DEVICE_FILES = 8  # at most this many files come back from a GPU run (the device README), the log among them
 ITEM_KEYS = {"kind": str, "item": str, "number": int, "title": str, "status": str, "size": str, "command": str,
              "device": dict, "versions": dict, "started_at": str, "seconds": float, "budget": dict, "steps_timed": int,
              "runs": list, "results": dict, "errors": list, "skipped": list, "notes": list}
@@ -40,36 +41,90 @@ def check_item_schema(data: dict) -> None:
         assert skipped["what"] and skipped["reason"]
 
 
-def test_tiny_rehearsal_writes_every_item_json(tmp_path, capsys):
-    out = tmp_path / "check"
-    assert cli.main(["gpu-check", "--out", str(out), "--size", "tiny", "--budget-s", "300"]) == 0
-    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert written == sorted(FILES)  # one file per item and the summary, no folders: all of it comes back from the device
-    items = {name: json.loads((out / name).read_text()) for name in FILES[:-1]}
-    for name, data in items.items():
+def read_results(out: Path) -> dict:
+    return json.loads((out / RESULTS_FILE).read_text())
+
+
+@pytest.fixture(scope="module")
+def rehearsal(tmp_path_factory):
+    """The two documented GPU commands at --size tiny, back to back, each into its own folder, as the device
+    runs them (each with its log, as the documented command tees it): {"paper": (out, stdout), "rest": ...}."""
+    import contextlib
+    import io
+
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    runs = {}
+    try:
+        for name, items in (("paper", PAPER_PATH), ("rest", THE_REST)):
+            out = tmp_path_factory.mktemp(f"gpu-check-{name}")
+            log = io.StringIO()
+            with contextlib.redirect_stdout(log):
+                code = cli.main(["gpu-check", "--out", str(out), "--size", "tiny", "--budget-s", "300",
+                                 "--items", ",".join(items)])
+            (out / "log.txt").write_text(log.getvalue())
+            runs[name] = (out, code, log.getvalue())
+    finally:
+        torch.set_num_threads(threads)
+    return runs
+
+
+def check_command(out: Path, code: int, log: str, chosen: tuple[str, ...]) -> dict:
+    """The files and the results file of one command: every chosen item in its order, nothing else."""
+    assert code == 0
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert written == ["log.txt", RESULTS_FILE]  # no folders: all of it comes back from the device
+    assert len(written) <= DEVICE_FILES
+    results = read_results(out)
+    assert results["kind"] == "f2f_gpu_check_results"
+    keys = [spec.key for spec in select_items(chosen)]
+    assert list(results["items"]) == keys and [e["item"] for e in results["summary"]["items"]] == keys
+    assert results["summary"]["chosen"] == keys
+    for key, data in results["items"].items():
         check_item_schema(data)
-        assert data["status"] in ("ok", "partial"), (name, data["errors"])
-        assert data["command"] == "f2f gpu-check --out {} --size tiny --budget-s 300".format(out)
-    video = items["1_video.json"]["results"]["headline"]
+        assert data["item"] == key.split("_", 1)[1]
+        assert data["status"] in ("ok", "partial"), (key, data["errors"])
+        assert data["command"] == f"f2f gpu-check --out {out} --size tiny --budget-s 300 --items {','.join(chosen)}"
+    assert RESULTS_FILE in log and all(key in log for key in keys)
+    return results["items"]
+
+
+def test_the_paper_path_command_writes_its_items_into_one_results_file(rehearsal):
+    items = check_command(*rehearsal["paper"], PAPER_PATH)
+    assert list(items) == ["1_video", "3_edit", "7_vlm_local", "10_latent_dropout"]
+    video = items["1_video"]["results"]["headline"]
     assert video["steps_timed"] == 3 and video["step_s"] > 0 and video["vae_decode_s"] > 0
     assert video["denoiser_tflops"] > 0 and video["peak_memory_bytes"] > 0
-    levers = items["2_levers.json"]
-    assert not levers["errors"]
-    assert levers["results"]["headline"]["fast"]["output_difference_vs_paper"]["comparable"]
-    assert {s["what"] for s in levers["skipped"]} == {"lowvram", "offload=true", "compile_transformer=true", "cache=first_block"}
-    edit = items["3_edit.json"]["runs"][0]
+    edit = items["3_edit"]["runs"][0]
     assert edit["selector"] == "vlm" and edit["fallback"] is None and edit["vlm_requests"] == 2
     assert edit["index"] == 8  # the server chose tile 2: frame 2 x 4
-    assert [r["name"] for r in items["4_baselines.json"]["runs"]] == ["sdedit", "ledits", "pix2pix-zero", "flowedit"]
-    assert items["5_flux_sets.json"]["runs"][0]["images"] == 3
-    assert items["6_metrics.json"]["runs"][0]["batch"] == 16
-    vlm = items["7_vlm_local.json"]["runs"][0]
+    vlm = items["7_vlm_local"]["runs"][0]
     assert vlm["vlm"]["backend"] == "local" and vlm["vlm"]["model"] == "tiny"
     assert (vlm["caption_messages"], vlm["caption_images"]) == (19, 10)  # nine in-context turns, then the request
     assert vlm["requests"] == 3 and vlm["selection"]["retried"]  # gibberish: one retry, then the fallback
     assert vlm["selection"]["selector"] == "last" and vlm["off_gpu_between_requests"]
     assert all(call["usage"]["total"] > 0 for call in vlm["calls"])
-    peers = items["9_peers.json"]
+    dropout = items["10_latent_dropout"]
+    assert dropout["status"] == "ok" and [r["name"] for r in dropout["runs"]] == list(backend_items.DROPOUT_BACKENDS)
+    for run in dropout["runs"]:  # fewer latent frames after the drop, and both generations timed
+        assert min(run["frames_per_call"]) < max(run["frames_per_call"]) == run["frames_per_call"][0]
+        assert run["stages"]["plain"] > 0 and run["stages"]["dropout"] > 0 and run["generate_ratio"] > 0
+
+
+def test_the_second_command_writes_the_rest_into_one_results_file(rehearsal):
+    items = check_command(*rehearsal["rest"], THE_REST)
+    assert list(items) == ["2_levers", "4_baselines", "5_flux_sets", "6_metrics", "8_backends", "9_peers"]
+    levers = items["2_levers"]
+    assert not levers["errors"]
+    assert levers["runs"][0]["name"] == "paper"  # item 1 ran in the other command: the reference is measured here
+    assert levers["results"]["headline"]["fast"]["output_difference_vs_paper"]["comparable"]
+    assert {s["what"] for s in levers["skipped"]} == {"lowvram", "offload=true", "compile_transformer=true", "cache=first_block"}
+    assert [r["name"] for r in items["4_baselines"]["runs"]] == ["sdedit", "ledits", "pix2pix-zero", "flowedit"]
+    assert items["5_flux_sets"]["runs"][0]["images"] == 3
+    assert items["6_metrics"]["runs"][0]["batch"] == 16
+    peers = items["9_peers"]
     assert peers["status"] == "ok" and not peers["errors"] and not peers["skipped"]
     assert [r["name"] for r in peers["runs"]] == ["kontext", "qwen-edit", "chronoedit"]
     pipelines = {"kontext": "FluxKontextPipeline", "qwen-edit": "QwenImageEditPlusPipeline", "chronoedit": "ChronoEditPipeline"}
@@ -81,18 +136,28 @@ def test_tiny_rehearsal_writes_every_item_json(tmp_path, capsys):
         assert run["peak_memory"]["edit"] > 0 and peers["results"]["headline"][run["name"]]["peak_memory_bytes"] > 0
     assert peers["runs"][2]["video"]["frames_decoded"] == 5  # ChronoEdit: the edit is the last of 5 frames
     assert peers["steps_timed"] == 6
-    backends = items["8_backends.json"]
+    backends = items["8_backends"]
     assert backends["status"] == "ok" and [r["name"] for r in backends["runs"]] == list(backend_items.ORDER)
     for run in backends["runs"]:  # each backend generated its frames through its adapter
         assert run["frames_returned"] == run["num_frames"] and run["step_s"] > 0 and run["video_record"]["pipeline"]
-    dropout = items["10_latent_dropout.json"]
-    assert dropout["status"] == "ok" and [r["name"] for r in dropout["runs"]] == list(backend_items.DROPOUT_BACKENDS)
-    for run in dropout["runs"]:  # fewer latent frames after the drop, and both generations timed
-        assert min(run["frames_per_call"]) < max(run["frames_per_call"]) == run["frames_per_call"][0]
-        assert run["stages"]["plain"] > 0 and run["stages"]["dropout"] > 0 and run["generate_ratio"] > 0
-    summary = json.loads((out / "summary.json").read_text())
-    assert [entry["file"] for entry in summary["items"]] == FILES[:-1]
-    assert "summary.json" in capsys.readouterr().out
+
+
+def test_the_two_commands_cover_every_item_once():
+    assert sorted(spec.number for spec in select_items(PAPER_PATH + THE_REST)) == [spec.number for spec in ITEMS]
+    assert not set(PAPER_PATH) & set(THE_REST)
+
+
+def test_items_are_chosen_by_number_name_or_range_in_the_order_given():
+    assert [s.number for s in select_items("3,video,4-6,1,10_latent_dropout")] == [3, 1, 4, 5, 6, 10]
+    assert select_items(None) == ITEMS
+    for wrong in ("11", "speed", "7-3", ","):
+        with pytest.raises(F2FError, match="--items"):
+            select_items(wrong)
+
+
+def test_an_unknown_item_is_refused_before_anything_runs(tmp_path, capsys):
+    assert cli.main(["gpu-check", "--out", str(tmp_path / "out"), "--size", "tiny", "--items", "1,warp"]) == 2
+    assert "'warp'" in capsys.readouterr().err and not (tmp_path / "out").exists()
 
 
 def test_a_budget_spent_after_the_first_item_skips_the_rest_with_reasons(tmp_path):
@@ -102,13 +167,16 @@ def test_a_budget_spent_after_the_first_item_skips_the_rest_with_reasons(tmp_pat
     def spend_it(item):
         now[0] = 1000.0  # the first item took the whole budget
 
-    summary = run_gpu_check(tmp_path, size="tiny", budget_s=budget, on_item=spend_it)
-    assert [entry["status"] for entry in summary["items"]] == ["ok"] + ["skipped"] * (len(ITEMS) - 1)
-    for spec in ITEMS[1:]:
-        data = json.loads((tmp_path / spec.file).read_text())
-        check_item_schema(data)
-        assert data["runs"] == [] and "budget of 100 s was spent" in data["skipped"][0]["reason"]
-    assert json.loads((tmp_path / "1_video.json").read_text())["runs"][1]["steps_timed"] == 3
+    chosen = "metrics,video,flux_sets"  # cheap items, in the order given
+    summary = run_gpu_check(tmp_path, size="tiny", budget_s=budget, on_item=spend_it, items=chosen)
+    assert [(entry["item"], entry["status"]) for entry in summary["items"]] == [
+        ("6_metrics", "ok"), ("1_video", "skipped"), ("5_flux_sets", "skipped")]
+    items = read_results(tmp_path)["items"]
+    for key in ("1_video", "5_flux_sets"):
+        check_item_schema(items[key])
+        assert items[key]["runs"] == [] and "budget of 100 s was spent" in items[key]["skipped"][0]["reason"]
+    assert items["6_metrics"]["runs"][0]["batch"] == 16
+    assert sorted(p.name for p in tmp_path.iterdir()) == [RESULTS_FILE]
 
 
 def test_the_budget_s_end_stops_a_running_item_and_keeps_its_finished_runs(tmp_path):
@@ -122,9 +190,21 @@ def test_the_budget_s_end_stops_a_running_item_and_keeps_its_finished_runs(tmp_p
     check = Check(out=tmp_path, size="tiny", device="cpu", budget=Budget(3.0), command="test")
     summary = run_items(check, specs)
     assert [entry["status"] for entry in summary["items"]] == ["stopped", "skipped"]
-    first = json.loads((tmp_path / "1_slow.json").read_text())
-    assert [(r["name"], r["status"]) for r in first["runs"]] == [("quick", "ok"), ("slow", "stopped")]
-    assert "budget ended during item 1_slow.json" in json.loads((tmp_path / "2_after.json").read_text())["notes"][0]
+    items = read_results(tmp_path)["items"]
+    assert [(r["name"], r["status"]) for r in items["1_slow"]["runs"]] == [("quick", "ok"), ("slow", "stopped")]
+    assert "budget ended during item 1_slow" in items["2_after"]["notes"][0]
+
+
+def test_optional_runs_keep_the_minimums_of_the_items_after_them_in_run_order(tmp_path):
+    def minimum(seconds):
+        return lambda check: seconds
+
+    specs = [ItemSpec(5, "late", "late", lambda c, i: None, minimum(40.0)),
+             ItemSpec(2, "first", "first", lambda c, i: None, minimum(10.0)),
+             ItemSpec(9, "last", "last", lambda c, i: None, minimum(7.0))]
+    check = Check(out=tmp_path, size="tiny", device="cpu", budget=Budget(60), command="test")
+    check.items = specs
+    assert (check.reserve_after(5), check.reserve_after(2), check.reserve_after(9)) == (17.0, 7.0, 0.0)
 
 
 def test_a_failing_run_records_its_traceback_and_the_item_goes_on(tmp_path):
@@ -134,7 +214,7 @@ def test_a_failing_run_records_its_traceback_and_the_item_goes_on(tmp_path):
 
     check = Check(out=tmp_path, size="tiny", device="cpu", budget=Budget(60), command="test")
     run_items(check, [ItemSpec(1, "flaky", "flaky", flaky, lambda check: 0.0)])
-    data = json.loads((tmp_path / "1_flaky.json").read_text())
+    data = read_results(tmp_path)["items"]["1_flaky"]
     assert data["status"] == "partial" and [r["status"] for r in data["runs"]] == ["error", "ok"]
     assert data["errors"][0]["type"] == "ZeroDivisionError" and "1 / 0" in data["errors"][0]["traceback"]
 
