@@ -411,3 +411,22 @@ def test_full_size_builds_never_hold_more_than_the_loaded_weights(key, monkeypat
     weights = sum(p.numel() * p.element_size() for m in modules.values() for p in m.parameters())
     assert weights <= held  # the finished build holds its weights, in their loaded dtypes
     assert tracker.peak <= held + 0.1 * weights, (tracker.peak, held, weights)
+
+
+def test_the_documented_device_commands_are_the_rehearsed_ones_and_fit_the_device():
+    """docs/PERFORMANCE.md's two commands choose `PAPER_PATH` then `THE_REST`, each under 7 minutes of work,
+    each a timeout_s above its budget and within the device's 10 minutes, and carry the wheels they install."""
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "PERFORMANCE.md").read_text()
+    section = text[text.index("### On a lent GPU"):]
+    commands = re.findall(r"^set -o pipefail; .*gpu-check .*$", section, flags=re.M)
+    assert len(commands) == 2
+    assert [re.search(r"--items (\S+)", c).group(1).split(",") for c in commands] == [list(PAPER_PATH), list(THE_REST)]
+    timeouts = [int(t) for t in re.findall(r'`carry: \[".whl"\]`, `timeout_s: (\d+)`', section)]
+    assert len(timeouts) == 2
+    for command, timeout in zip(commands, timeouts):
+        budget = float(re.search(r"--budget-s (\d+)", command).group(1))
+        assert budget < 7 * 60 and budget + 30 <= timeout <= 600
+        assert "--size full" in command and "--out $OUT" in command and "tee $OUT/log.txt" in command
+        assert ".whl/*.whl" in command and "PYTHONPATH=/tmp/site" in command
