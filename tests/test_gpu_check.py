@@ -115,7 +115,7 @@ def test_the_paper_path_command_writes_its_items_into_one_results_file(rehearsal
 
 def test_the_second_command_writes_the_rest_into_one_results_file(rehearsal):
     items = check_command(*rehearsal["rest"], THE_REST)
-    assert list(items) == ["2_levers", "4_baselines", "5_flux_sets", "6_metrics", "8_backends", "9_peers"]
+    assert list(items) == ["8_backends", "9_peers", "4_baselines", "5_flux_sets", "6_metrics", "2_levers"]
     levers = items["2_levers"]
     assert not levers["errors"]
     assert levers["runs"][0]["name"] == "paper"  # item 1 ran in the other command: the reference is measured here
@@ -430,3 +430,18 @@ def test_the_documented_device_commands_are_the_rehearsed_ones_and_fit_the_devic
         assert budget < 7 * 60 and budget + 30 <= timeout <= 600
         assert "--size full" in command and "--out $OUT" in command and "tee $OUT/log.txt" in command
         assert ".whl/*.whl" in command and "PYTHONPATH=/tmp/site" in command
+
+
+def test_a_backend_after_the_first_keeps_the_minimums_of_the_items_after_it(tmp_path):
+    """Fair share in one short command: the cheapest backend is the item's minimum, the others are optional and
+    do not start when they would eat what a later item needs (the clock stands still: only estimates decide)."""
+    later = ItemSpec(11, "later", "later", lambda check, item: item.attempt("ran", lambda: {}), lambda check: 4.0)
+    backends = next(spec for spec in ITEMS if spec.name == "backends")
+    check = Check(out=tmp_path, size="tiny", device="cpu", budget=Budget(7.0, clock=lambda: 0.0), command="test")
+    run_items(check, [backends, later])
+    items = read_results(tmp_path)["items"]
+    ran = [run["name"] for run in items["8_backends"]["runs"]]
+    assert ran == [backend_items.ORDER[0]] and items["8_backends"]["runs"][0]["status"] == "ok"
+    assert [s["what"] for s in items["8_backends"]["skipped"]] == list(backend_items.ORDER[1:])
+    assert all("kept for the items after it" in s["reason"] for s in items["8_backends"]["skipped"])
+    assert items["11_later"]["status"] == "ok"

@@ -58,9 +58,10 @@ ITEMS = (
 )
 DEFAULT_BUDGET_S = 480.0
 # The two commands a lent GPU runs back to back (docs/PERFORMANCE.md): the paper's path (its preset's speed,
-# one real edit with both VLM steps, the local VLM, latent dropout), then everything else.
+# one real edit with both VLM steps, the local VLM, latent dropout), then everything else, the paths that
+# have never met a GPU first and the levers (whose extras soak up what is left) last.
 PAPER_PATH = ("video", "edit", "vlm_local", "latent_dropout")
-THE_REST = ("levers", "baselines", "flux_sets", "metrics", "backends", "peers")
+THE_REST = ("backends", "peers", "baselines", "flux_sets", "metrics", "levers")
 
 
 def select_items(chosen: str | list[str] | tuple[str, ...] | None) -> tuple[ItemSpec, ...]:
