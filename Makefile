@@ -31,8 +31,9 @@ clean:
 # CPU rehearsal (--size tiny, the tiny models); with CUDA the full-size random-weight models.
 GPU_CHECK_OUT ?= runs/gpu-check
 GPU_CHECK_SIZE ?= $(shell $(BIN)/python -c "import torch; print('full' if torch.cuda.is_available() else 'tiny')" 2>/dev/null || echo tiny)
+GPU_CHECK_ITEMS ?=
 gpu-check: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/f2f gpu-check --out $(GPU_CHECK_OUT) --size $(GPU_CHECK_SIZE)
+	HF_HUB_OFFLINE=1 $(BIN)/f2f gpu-check --out $(GPU_CHECK_OUT) --size $(GPU_CHECK_SIZE) $(if $(GPU_CHECK_ITEMS),--items $(GPU_CHECK_ITEMS))
 
 # Wheels the GPU machine's image lacks (Python 3.12, x86-64), pinned to this venv's versions,
 # into .whl/ (ignored); f2f_lab.gpu_check.wheels --check walks their requirements first.

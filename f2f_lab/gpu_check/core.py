@@ -1,4 +1,4 @@
-"""The GPU check's frame: the budget, one JSON per item, sub-runs that fail alone, the command.
+"""The GPU check's frame: the budget, one results file for every item, sub-runs that fail alone, the command.
 
 Items run in priority order. Each item has a minimum (its required runs) and may have
 extras (optional runs, such as the single levers or 50 steps instead of a few). A required
@@ -7,6 +7,10 @@ leaves the minimums of the items after it. An item that cannot start is written 
 skipped with the reason. A hard stop (SIGALRM) at the budget's end ends whatever runs
 then; its item is written as "stopped" with what it had. Estimates at full size come
 from item 1's own measurements (build, per-step, per-edit seconds).
+
+Everything measured goes into one file, `<out>/results.json` (`RESULTS_FILE`): the summary and each
+item's whole record, rewritten atomically whenever an item starts or ends, so a run killed from
+outside leaves what it had. One file because a GPU run gives back at most 8 files.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from ..loading import release_memory
 from ..records import write_json_atomic
 
 SIZES = ("full", "tiny")
-SUMMARY_FILE = "summary.json"
+RESULTS_FILE = "results.json"
 # Seconds guessed before item 1 has measured anything, and for what it cannot measure.
 GUESSES = {
     "full": {"build": 15.0, "step": 1.5, "edit_overhead": 20.0, "compile": 90.0, "other_paths": 120.0},
@@ -96,7 +100,8 @@ class Check:
     device: str
     budget: Budget
     command: str
-    items: list = field(default_factory=list)  # the `ItemSpec`s, for the reserves
+    items: list = field(default_factory=list)  # the chosen `ItemSpec`s in run order, for the reserves
+    records: list = field(default_factory=list)  # their `Item`s so far, for the results file
     estimates: dict[str, float] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)  # e.g. item 1's SpeedReport for item 2's comparison
 
@@ -116,7 +121,29 @@ class Check:
         return self.guess("build") + (1 + warmup) * edit + (self.guess("compile") if compile else 0.0)
 
     def reserve_after(self, number: int) -> float:
-        return sum(spec.minimum(self) for spec in self.items if spec.number > number)
+        """The minimums of the chosen items that run after item `number`."""
+        numbers = [spec.number for spec in self.items]
+        later = self.items[numbers.index(number) + 1:] if number in numbers else []
+        return sum(spec.minimum(self) for spec in later)
+
+    def summary(self) -> dict[str, Any]:
+        first = self.records[0] if self.records else None
+        return {
+            "size": self.size, "command": self.command, "budget_s": self.budget.seconds,
+            "seconds": self.budget.elapsed(), "device": first.device if first else None,
+            "versions": first.versions if first else None, "chosen": [spec.key for spec in self.items],
+            "items": [{"item": item.spec.key, "title": item.spec.title, "status": item.status,
+                       "seconds": item.seconds, "skipped": item.skipped,
+                       "errors": [f"{e['where']}: {e['type']}: {e['message'][:300]}" for e in item.errors],
+                       "headline": item.results.get("headline")} for item in self.records],
+        }
+
+    def write(self) -> None:
+        """`<out>/results.json`: the summary, then every item's record so far (each under its key, "1_video")."""
+        write_json_atomic(self.out / RESULTS_FILE, {
+            "kind": "f2f_gpu_check_results", "summary": self.summary(),
+            "items": {item.spec.key: item.to_dict() for item in self.records},
+        })
 
 
 @dataclass(frozen=True)
@@ -128,12 +155,13 @@ class ItemSpec:
     minimum: Callable[[Check], float]
 
     @property
-    def file(self) -> str:
-        return f"{self.number}_{self.name}.json"
+    def key(self) -> str:
+        """The item's key in the results file: "1_video", "10_latent_dropout"."""
+        return f"{self.number}_{self.name}"
 
 
 class Item:
-    """One item's record, written to `<out>/<number>_<name>.json` (atomically, at start and at the end)."""
+    """One item's record, in `<out>/results.json` under its key (rewritten at its start and at its end)."""
 
     def __init__(self, check: Check, spec: ItemSpec):
         self.check, self.spec = check, spec
@@ -148,10 +176,6 @@ class Item:
         self._start = time.perf_counter()
         self.seconds: float | None = None  # frozen when the item finishes
         self.device, self.versions = device_info(check.device), versions()
-
-    @property
-    def path(self) -> Path:
-        return self.check.out / self.spec.file
 
     def attempt(self, name: str, run: Callable[[], dict[str, Any]], *, estimate: float | None = None,
                 optional: bool = False, unavailable: str | None = None) -> dict[str, Any] | None:
@@ -210,7 +234,7 @@ class Item:
         }
 
     def write(self) -> None:
-        write_json_atomic(self.path, self.to_dict())
+        self.check.write()
 
 
 def _empty_measures() -> dict[str, Any]:
@@ -229,10 +253,10 @@ def resolve_size(size: str | None, device: str) -> str:
 
 
 def run_items(check: Check, specs, on_item: Callable[[Item], None] | None = None) -> dict[str, Any]:
-    """Run `specs` in order under `check.budget`; write each item's JSON and then the summary."""
+    """Run `specs` in the order given under `check.budget`, every record into `<out>/results.json`; returns the summary."""
     check.out.mkdir(parents=True, exist_ok=True)
     check.items = list(specs)
-    items: list[Item] = []
+    check.records = items = []
     stopped_in: str | None = None
     with hard_stop(check.budget):
         for spec in check.items:
@@ -252,7 +276,7 @@ def run_items(check: Check, specs, on_item: Callable[[Item], None] | None = None
                 spec.run(check, item)
                 item.finish()
             except BudgetSpent:
-                stopped_in = spec.file
+                stopped_in = spec.key
                 item.notes.append("stopped: the budget ended during this item; the runs above finished")
                 item.finish("stopped")
             except Exception as exc:
@@ -260,14 +284,5 @@ def run_items(check: Check, specs, on_item: Callable[[Item], None] | None = None
                 item.finish()
             if on_item is not None:
                 on_item(item)
-    summary = {
-        "kind": "f2f_gpu_check_summary", "size": check.size, "command": check.command, "budget_s": check.budget.seconds,
-        "seconds": check.budget.elapsed(), "device": items[0].device if items else None,
-        "versions": items[0].versions if items else None,
-        "items": [{"file": item.spec.file, "title": item.spec.title, "status": item.status,
-                   "seconds": item.seconds, "skipped": item.skipped,
-                   "errors": [f"{e['where']}: {e['type']}: {e['message'][:300]}" for e in item.errors],
-                   "headline": item.results.get("headline")} for item in items],
-    }
-    write_json_atomic(check.out / SUMMARY_FILE, summary)
-    return summary
+    check.write()
+    return check.summary()

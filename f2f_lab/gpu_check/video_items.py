@@ -82,6 +82,17 @@ def matmul_rate(device: str) -> dict[str, Any]:
 
 # -- Item 1 -----------------------------------------------------------------------------------
 
+def _paper_reference(check: Check) -> dict[str, Any]:
+    """The paper preset's timed run (item 1, or item 2 when item 1 is not in this command): later estimates come from it."""
+    report = measure_speed("paper", **speed_options(check, steps=STEPS, warmup=1))
+    record = speed_record(report, full_steps=50)
+    check.shared["paper"], check.shared["paper_record"] = report, record
+    if record["step_median_s"]:
+        check.estimates.update(build=report.load_seconds, step=record["step_median_s"],
+                               edit_overhead=max(report.totals["edit"] - sum(record["step_seconds"]), 0.0))
+    return record
+
+
 def video_minimum(check: Check) -> float:
     return check.config_seconds(STEPS, warmup=1)
 
@@ -90,17 +101,7 @@ def video(check: Check, item: Item) -> None:
     """CogVideoX-5B I2V, paper preset: step time after warm-up, VAE encode/decode, peak memory per stage, TFLOP/s."""
     rate = item.attempt("matmul_rate", lambda: {"results": matmul_rate(check.device)})
 
-    def paper():
-        report = measure_speed("paper", **speed_options(check, steps=STEPS, warmup=1))
-        check.shared["paper"] = report
-        record = speed_record(report, full_steps=50)
-        check.shared["paper_record"] = record
-        if record["step_median_s"]:  # later estimates come from this run
-            check.estimates.update(build=report.load_seconds, step=record["step_median_s"],
-                                   edit_overhead=max(report.totals["edit"] - sum(record["step_seconds"]), 0.0))
-        return record
-
-    record = item.attempt("paper", paper, estimate=video_minimum(check))
+    record = item.attempt("paper", lambda: _paper_reference(check), estimate=video_minimum(check))
     if record is None:
         return
     measured = rate["results"]["tflops"] if rate else None
@@ -164,13 +165,8 @@ def levers_minimum(check: Check) -> float:
 
 def levers(check: Check, item: Item) -> None:
     """fast (against paper, same seed and steps: output difference), turbo, lowvram, then each lever alone."""
-    if "paper" not in check.shared:  # item 1 did not run: measure the reference here
-        def paper():
-            report = measure_speed("paper", **speed_options(check, steps=STEPS, warmup=1))
-            check.shared["paper"], check.shared["paper_record"] = report, speed_record(report, full_steps=50)
-            return check.shared["paper_record"]
-
-        item.attempt("paper", paper, estimate=check.config_seconds(STEPS, warmup=1))
+    if "paper" not in check.shared:  # item 1 did not run (not in this command): measure the reference here
+        item.attempt("paper", lambda: _paper_reference(check), estimate=check.config_seconds(STEPS, warmup=1))
     reference, reference_record = check.shared.get("paper"), check.shared.get("paper_record")
     headline = {}
     for name, spec, steps, full_steps, optional, unavailable, note in _lever_plan(check):

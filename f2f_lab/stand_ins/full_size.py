@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..loading import model_source
 from ..presets import Levers
 from ..video import CogVideoXGenerator, apply_levers
 from .configs import (
@@ -149,6 +150,27 @@ def cast_as_loaded(module, dtype) -> None:
             parameter.data = parameter.data.to(dtype)
 
 
+# The tiny stand-in ("tiny" `model_source`) of each key: the same classes, a few channels wide.
+TINY_SOURCES = {"cogvideox": "video:cogvideox", **{key: f"video:{key}" for key in BACKENDS}, "sd15": "stable-diffusion",
+                "flux-dev": "flux", "qwen2.5-vl-7b": "vlm:qwen2.5-vl", "chronoedit": "chronoedit",
+                "qwen-image-edit": "qwen-image-edit"}
+
+
+def tiny_configs(key: str) -> dict[str, dict]:
+    """{module name: configuration} of `MODELS[key]`'s tiny stand-in, as `configs` for a shrunken build.
+
+    The tiny folders hold the same classes (a test checks), so `meta_modules(key, configs=tiny_configs(key))`
+    is the full-size code path at a size a CPU builds in a moment: what tests measure the build's memory on.
+    """
+    folder = Path(model_source("tiny", TINY_SOURCES[key]))
+    configs = {}
+    for name in MODELS[key]:
+        path = folder / name / "config.json"
+        config = json.loads((path if path.exists() else folder / "config.json").read_text())
+        configs[name] = {k: v for k, v in config.items() if not k.startswith("_")}
+    return configs
+
+
 def parameter_counts(key: str, modules: dict[str, Any] | None = None) -> dict[str, int]:
     """Parameters of each module of `MODELS[key]` (default: built on the meta device, no memory)."""
     modules = modules if modules is not None else meta_modules(key)
@@ -171,10 +193,12 @@ def check_parameter_counts(key: str, modules: dict[str, Any] | None = None) -> d
     return report
 
 
-def materialise(module, *, device: str, dtype=None, generator, std: float = 0.02):
-    """Give a meta module storage on `device` in `dtype`, parameters drawn N(0, std) there; buffers kept.
+def materialise(module, *, device: str, generator, std: float = 0.02):
+    """Give a meta module storage on `device`, parameters drawn N(0, std) there in the dtypes set on meta; buffers kept.
 
-    dtype None keeps each tensor's own dtype as set on the meta device (mixed-precision modules).
+    There is deliberately no dtype here: cast on the meta device first (`meta_modules(key, dtype)`, free), so
+    the device never holds a float32 copy of weights that end up bf16 (issue 25, finding 6), and buffers
+    keep the dtypes real loading leaves them in (Qwen2.5-VL's float32 rotary tables).
     """
     import torch
 
@@ -187,7 +211,7 @@ def materialise(module, *, device: str, dtype=None, generator, std: float = 0.02
             buffer.copy_(buffers[name])
     if hasattr(module, "tie_weights"):
         module.tie_weights()  # to_empty gives tied parameters separate storage
-    return (module if dtype is None else module.to(dtype)).eval()
+    return module.eval()
 
 
 def random_modules(key: str, device: str = "cuda", dtype=None, seed: int = 0, **options) -> dict[str, Any]:
