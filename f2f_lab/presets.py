@@ -103,7 +103,7 @@ class Preset:
         self.levers.check()
         check_refine(self.refine)
         if self.latent_dropout:  # a backend without a plain frame axis is refused here
-            check_latent_dropout(self.video_backend, self.latent_dropout, self.latent_dropout_at)
+            check_latent_dropout(self.video_backend, self.latent_dropout, self.latent_dropout_at, self.num_frames)
         return self
 
     def with_options(self, **changes) -> "Preset":
