@@ -104,7 +104,7 @@ class Preset:
         self.levers.check()
         check_refine(self.refine)
         if self.latent_dropout:  # a backend without a plain frame axis is refused here
-            check_latent_dropout(self.video_backend, self.latent_dropout, self.latent_dropout_at)
+            check_latent_dropout(self.video_backend, self.latent_dropout, self.latent_dropout_at, self.num_frames)
         if not has_own_frames(self.video_model):  # the cache on this video model, and with latent dropout
             check_cache(self.levers.cache, get_backend(self.video_backend), tiny=self.is_tiny,
                         latent_dropout=self.latent_dropout, latent_dropout_at=self.latent_dropout_at)
