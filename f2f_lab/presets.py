@@ -101,6 +101,7 @@ class Preset:
                 raise F2FError(f"{name} must be a whole number of at least 1; got {value!r}.")
         if not has_own_frames(self.video_model):
             get_backend(self.video_backend).check_num_frames(self.num_frames)
+            get_backend(self.video_backend).check_steps(self.num_inference_steps)
         self.levers.check()
         check_refine(self.refine)
         if self.latent_dropout:  # a backend without a plain frame axis is refused here

@@ -311,3 +311,13 @@ def test_ltx_sets_decode_noise_only_for_a_timestep_conditioned_vae(editors):
             "vae_timestep_conditioning": False, "decode_timestep": None, "decode_noise_scale": None}
     finally:
         generator.pipe.vae.register_to_config(timestep_conditioning=True)
+
+
+def test_too_few_steps_for_a_scheduler_are_refused_before_loading():
+    """LTX's flow-match scheduler (terminal shift) fails inside the first step when given one step;
+    the preset check refuses it with the fewest it runs, before any model is built."""
+    with pytest.raises(F2FError, match="at least 2 steps"):
+        Frame2Frame.from_preset("tiny", video_backend="ltx", num_inference_steps=1, generator=object(),
+                                captioner="template", selector="last")
+    for key, backend in BACKENDS.items():
+        backend.check_steps(max(backend.min_steps, 1))

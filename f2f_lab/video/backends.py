@@ -71,6 +71,8 @@ class VideoBackend:
         memory: what the card says the model needs, with its source; nothing here is measured.
         sources: where each default came from.
         tiny_canvas, tiny_frames: the tiny stand-in's size and frame count.
+        min_steps: the fewest denoising steps its scheduler runs (LTX's flow-match scheduler with a
+            terminal shift indexes past its one timestep when given a single step).
         check_seconds: the GPU check's guess for building the model at full size with random
             weights and running two steps on an H200-class GPU; it orders and budgets the check
             (cheapest first) and is not a measurement.
@@ -105,6 +107,13 @@ class VideoBackend:
     tiny_canvas: tuple[int, int] = (96, 64)
     tiny_frames: int = 9
     check_seconds: float = 60.0
+    min_steps: int = 1
+
+    def check_steps(self, num_inference_steps: int) -> None:
+        """F2FError when the scheduler cannot run this few steps."""
+        if num_inference_steps < self.min_steps:
+            raise F2FError(f"num_inference_steps={num_inference_steps}: {self.key}'s scheduler needs at least "
+                           f"{self.min_steps} steps; use {self.min_steps} or more (the card: {self.num_inference_steps}).")
 
     def check_num_frames(self, num_frames: int) -> None:
         """F2FError unless `num_frames` follows this model's rule (frame_multiple * k + 1, k >= 1)."""
@@ -184,7 +193,7 @@ BACKENDS: dict[str, VideoBackend] = {b.key: b for b in (
         negative_prompt=LTX_NEGATIVE_PROMPT,
         parameters="2B (u)", memory="about 10 GB with fp8 layerwise casting and group offload (d)",
         sources="704x480, 161 frames, 50 steps, negative prompt, 24 fps export (x); guidance 3 (p)",
-        tiny_canvas=(96, 64),
+        tiny_canvas=(96, 64), min_steps=2,
     ),
 )}
 
