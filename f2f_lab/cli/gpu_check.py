@@ -1,12 +1,17 @@
-"""`f2f gpu-check --out DIR [--size full|tiny] [--budget-s 480] [--items ...]`: every heavy path proven (`f2f_lab.gpu_check`)."""
+"""`f2f gpu-check --out DIR [--size full|tiny] [--budget-s 480] [--items ...]`: every heavy path proven (`f2f_lab.gpu_check`).
+
+Exit status: 0 when some run finished and no item recorded an error; 1 when an item erred or nothing
+ran; 2 for a refused argument (nothing run or written); 130 on Ctrl-C, after writing the results file.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .. import gpu_check
 from ..gpu_check import DEFAULT_BUDGET_S, ITEMS, run_gpu_check
-from ..gpu_check.core import RESULTS_FILE, SIZES
+from ..gpu_check.core import MAX_BUDGET_S, RESULTS_FILE, SIZES, Interrupted
 from .options import OPTION
 
 
@@ -20,7 +25,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--size", choices=SIZES, help="full: published configurations on a CUDA GPU; tiny: the tiny "
                                                        "models on the CPU (default: full when CUDA is there, else tiny)")
     parser.add_argument("--budget-s", type=float, default=DEFAULT_BUDGET_S,
-                        help="seconds for the whole check; it stops cleanly before (default: %(default)s)")
+                        help="seconds for the whole check, above 0 and at most %d; it stops cleanly before "
+                             "(default: %%(default)s)" % MAX_BUDGET_S)
     parser.add_argument("--items", help="which items, run in the order given: numbers, names or ranges, comma-separated "
                                         "(e.g. 1,3,7,10 or video,edit or 4-6; default: all, in priority order). Items: "
                                         + ", ".join(f"{spec.number} {spec.name}" for spec in ITEMS))
@@ -31,10 +37,34 @@ def add_parser(subparsers) -> None:
 def run_gpu_check_command(args) -> int:
     command = (f"f2f gpu-check --out {args.out}" + (f" --size {args.size}" if args.size else "")
                + f" --budget-s {args.budget_s:g}" + (f" --items {args.items}" if args.items else ""))
-    summary = run_gpu_check(args.out, size=args.size, budget_s=args.budget_s, device=args.device, items=args.items,
-                            command=command + (f" --device {args.device}" if args.device else ""))
+    results = Path(args.out) / RESULTS_FILE
+    try:
+        summary = run_gpu_check(args.out, size=args.size, budget_s=args.budget_s, device=args.device, items=args.items,
+                                command=command + (f" --device {args.device}" if args.device else ""))
+    except Interrupted as stop:
+        print_summary(stop.summary)
+        print(f"f2f: interrupted during {stop.summary['interrupted']}; wrote what had finished to {results}.",
+              file=sys.stderr)
+        return 130
+    print_summary(summary)
+    print(f"{summary['size']} size, {summary['seconds']:.0f} s of {summary['budget_s']:g} s; wrote {results}")
+    for note in summary["notes"]:
+        print(f"note: {note}.")
+    if summary["outcome"] == "errors":
+        erred = [entry["item"] for entry in summary["items"] if entry["errors"]]
+        print(f"f2f: gpu-check: {len(erred)} of {len(summary['items'])} items recorded errors ({', '.join(erred)}); "
+              f"their tracebacks are in {results}.", file=sys.stderr)
+        return 1
+    if summary["outcome"] == "nothing ran":
+        reasons = [entry["skipped"][0]["reason"] for entry in summary["items"] if entry["skipped"]]
+        print("f2f: gpu-check: nothing ran" + (f" ({reasons[0]})" if reasons else "")
+              + "; raise --budget-s or choose fewer --items.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def print_summary(summary: dict) -> None:
     for entry in summary["items"]:
         reason = f" ({entry['skipped'][0]['reason']})" if entry["status"] == "skipped" and entry["skipped"] else ""
-        print(f"{entry['item']:<18} {entry['status']:<8} {entry['seconds']:7.1f} s{reason}")
-    print(f"{summary['size']} size, {summary['seconds']:.0f} s of {summary['budget_s']:g} s; wrote {Path(args.out) / RESULTS_FILE}")
-    return 0
+        seconds = entry["seconds"] if entry["seconds"] is not None else 0.0
+        print(f"{entry['item']:<18} {entry['status']:<11} {seconds:7.1f} s{reason}")

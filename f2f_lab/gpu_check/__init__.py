@@ -25,17 +25,22 @@ number, name or range, and runs them in the order given), all written into one f
 A lent GPU runs one command for at most 10 minutes and gives back at most 8 files, so the check runs
 as two commands (`PAPER_PATH` then `THE_REST`; docs/PERFORMANCE.md, "The GPU check"), each writing
 results.json and its log. The command stops cleanly before its budget with what it has (`core` says how).
+Refused up front, before anything is built or written: unknown items, a budget that is not a finite
+number of seconds up to a day, a device torch cannot parse or this machine lacks (`check_device`),
+an `--out` this process cannot write in. Without CUDA and without `--size` it rehearses at tiny
+size on the CPU and says so (stderr and the results file's `summary.notes`).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable
 
 from ..errors import F2FError
 from ..loading import default_device
 from . import backend_items, other_paths, peer_items, video_items
-from .core import Budget, Check, Item, ItemSpec, resolve_size, run_items
+from .core import Budget, Check, Item, ItemSpec, check_budget, check_writable_out, resolve_size, run_items
 
 ITEMS = (
     ItemSpec(1, "video", "CogVideoX-5B I2V, paper preset", video_items.video, video_items.video_minimum),
@@ -89,6 +94,28 @@ def select_items(chosen: str | list[str] | tuple[str, ...] | None) -> tuple[Item
     return tuple(picked)
 
 
+def check_device(device: str) -> str:
+    """`device` if torch parses it and this machine has it (cpu, cuda, cuda:N), else a one-line `F2FError`."""
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        parsed = None
+    if parsed is None or parsed.type not in ("cpu", "cuda"):
+        raise F2FError(f"Unknown --device '{device}' for the GPU check; use cuda (or cuda:N) for full size, "
+                       "cpu for the tiny rehearsal, or leave it out.")
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise F2FError(f"--device {device}: no CUDA GPU is visible here (torch.cuda.is_available() is False); "
+                           "run on a machine with one, or use --size tiny (the CPU rehearsal) without --device.")
+        count = torch.cuda.device_count()
+        if parsed.index is not None and parsed.index >= count:
+            raise F2FError(f"--device {device}: this machine has {count} CUDA GPU(s), cuda:0 to cuda:{count - 1}; "
+                           "choose one of them.")
+    return device
+
+
 def run_gpu_check(
     out: str | Path,
     *,
@@ -101,6 +128,9 @@ def run_gpu_check(
 ) -> dict:
     """Run the chosen items within the budget, everything into `out/results.json`; returns the summary.
 
+    Its `outcome` is "ok" only when some run finished and no item recorded an error. Ctrl-C raises
+    `core.Interrupted` (its `summary` written first, the stopped item marked "interrupted").
+
     Args:
         size: "full" (published configurations, random weights, a CUDA GPU) or "tiny" (the tiny
             models on the CPU); None picks full when CUDA is there, else tiny.
@@ -108,9 +138,19 @@ def run_gpu_check(
         items: which items, in which order (`select_items`); None: all, in priority order.
         on_item: called after each item that ran, with its `Item`.
     """
-    specs = select_items(items)  # refused before anything is built
+    specs = select_items(items)  # all of these refused before anything is built or written
+    seconds = None if isinstance(budget_s, Budget) else check_budget(budget_s)
+    if device is not None:
+        check_device(device)
     size_device = device or ("cpu" if size == "tiny" else default_device())
+    notes = []
+    if size is None and device is None and size_device == "cpu":
+        notes.append("no CUDA GPU is visible, so this is the tiny rehearsal on the CPU, not the full-size check; "
+                     "pass --size tiny to mean it, or run on a machine with a GPU")
     size = resolve_size(size, size_device)
-    budget = budget_s if isinstance(budget_s, Budget) else Budget(float(budget_s))
-    check = Check(out=Path(out), size=size, device=size_device, budget=budget, command=command)
+    out = check_writable_out(out)
+    for note in notes:
+        print(f"f2f gpu-check: {note}.", file=sys.stderr)
+    budget = budget_s if seconds is None else Budget(seconds)
+    check = Check(out=out, size=size, device=size_device, budget=budget, command=command, notes=notes)
     return run_items(check, specs, on_item=on_item)

@@ -10,12 +10,21 @@ from item 1's own measurements (build, per-step, per-edit seconds).
 
 Everything measured goes into one file, `<out>/results.json` (`RESULTS_FILE`): the summary and each
 item's whole record, rewritten atomically whenever an item starts or ends, so a run killed from
-outside leaves what it had. One file because a GPU run gives back at most 8 files.
+outside leaves what it had. One file because a GPU run gives back at most 8 files. Ctrl-C marks the item
+it stopped as "interrupted", writes the file's summary and raises `Interrupted` (the command exits 130).
+The summary's `outcome` says whether the check proved anything: "ok", "errors" (an item recorded an
+error), "nothing ran" (every item skipped) or "interrupted".
+
+Refused before anything runs: a budget that is not a finite number of seconds in (0, `MAX_BUDGET_S`]
+(`check_budget`) and an `--out` this process cannot write in (`check_writable_out`).
 """
 
 from __future__ import annotations
 
+import math
+import os
 import signal
+import tempfile
 import threading
 import time
 import traceback
@@ -37,6 +46,52 @@ GUESSES = {
     "full": {"build": 15.0, "step": 1.5, "edit_overhead": 20.0, "compile": 90.0, "other_paths": 120.0},
     "tiny": {"build": 1.0, "step": 0.05, "edit_overhead": 1.0, "compile": 60.0, "other_paths": 8.0},
 }
+
+
+MAX_BUDGET_S = 86400.0  # a day: more is a typo (1e20 overflows the hard stop's timer)
+
+
+def check_budget(seconds) -> float:
+    """`seconds` as a float if it is a finite number in (0, `MAX_BUDGET_S`], else a one-line `F2FError`."""
+    try:
+        value = float(seconds)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= MAX_BUDGET_S):
+        raise F2FError(f"--budget-s must be a number of seconds above 0 and at most {MAX_BUDGET_S:.0f} (a day), "
+                       f"such as --budget-s 480; got {seconds}.")
+    return value
+
+
+def check_writable_out(out: str | os.PathLike) -> Path:
+    """Make `out` if needed and prove this process can write in it (a probe file made and removed), else `F2FError`.
+
+    A local check until `records` has the shared one (issue 26, cause 3).
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise F2FError(f"--out '{out}' is a file; name a folder for {RESULTS_FILE}.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".f2f-write-probe.", dir=out)
+        try:
+            os.write(handle, b"probe\n")
+        finally:
+            os.close(handle)
+            os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise F2FError(f"Cannot write in --out '{out}' ({reason}); choose a folder you can write to, "
+                       "or free space or fix the permissions there.") from None
+    return out
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during the check, raised after the results file was written; `summary` is what it holds."""
+
+    def __init__(self, summary: dict):
+        super().__init__("the GPU check was interrupted")
+        self.summary = summary
 
 
 class BudgetSpent(BaseException):
@@ -104,6 +159,8 @@ class Check:
     records: list = field(default_factory=list)  # their `Item`s so far, for the results file
     estimates: dict[str, float] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)  # e.g. item 1's SpeedReport for item 2's comparison
+    notes: list[str] = field(default_factory=list)  # said on stderr too, such as the CPU rehearsal without --size
+    interrupted: str | None = None  # the key of the item Ctrl-C stopped, or "between items"
 
     @property
     def full(self) -> bool:
@@ -126,9 +183,20 @@ class Check:
         later = self.items[numbers.index(number) + 1:] if number in numbers else []
         return sum(spec.minimum(self) for spec in later)
 
+    def outcome(self) -> str:
+        """"interrupted", "errors" (an item recorded one), "nothing ran" (no run finished ok) or "ok"."""
+        if self.interrupted:
+            return "interrupted"
+        if any(item.errors for item in self.records):
+            return "errors"
+        if not any(run["status"] == "ok" for item in self.records for run in item.runs):
+            return "nothing ran"
+        return "ok"
+
     def summary(self) -> dict[str, Any]:
         first = self.records[0] if self.records else None
         return {
+            "outcome": self.outcome(), "interrupted": self.interrupted, "notes": self.notes,
             "size": self.size, "command": self.command, "budget_s": self.budget.seconds,
             "seconds": self.budget.elapsed(), "device": first.device if first else None,
             "versions": first.versions if first else None, "chosen": [spec.key for spec in self.items],
@@ -192,6 +260,10 @@ class Item:
             self.runs.append({"name": name, "status": "stopped", "seconds": time.perf_counter() - start,
                               **_empty_measures(), "reason": "the budget ended during this run"})
             raise
+        except KeyboardInterrupt:
+            self.runs.append({"name": name, "status": "interrupted", "seconds": time.perf_counter() - start,
+                              **_empty_measures(), "reason": "Ctrl-C during this run"})
+            raise
         except Exception as exc:  # the next run may still work: record this one's failure and go on
             self.error(name, exc)
             self.runs.append({"name": name, "status": "error", "seconds": time.perf_counter() - start, **_empty_measures()})
@@ -253,36 +325,48 @@ def resolve_size(size: str | None, device: str) -> str:
 
 
 def run_items(check: Check, specs, on_item: Callable[[Item], None] | None = None) -> dict[str, Any]:
-    """Run `specs` in the order given under `check.budget`, every record into `<out>/results.json`; returns the summary."""
+    """Run `specs` in the order given under `check.budget`, every record into `<out>/results.json`; returns the summary.
+
+    On Ctrl-C the item it stopped is written as "interrupted" and the summary with it; then `Interrupted`.
+    """
     check.out.mkdir(parents=True, exist_ok=True)
     check.items = list(specs)
     check.records = items = []
     stopped_in: str | None = None
-    with hard_stop(check.budget):
-        for spec in check.items:
-            item = Item(check, spec)
-            items.append(item)
-            if stopped_in is not None:
-                item.notes.append(f"not started: the budget ended during item {stopped_in}")
-                item.finish("skipped")
-                continue
-            reason = check.budget.refusal(spec.minimum(check))
-            if reason:
-                item.skip(spec.name, reason)
-                item.finish("skipped")
-                continue
-            item.write()  # "running": a run killed from outside leaves this behind
-            try:
-                spec.run(check, item)
-                item.finish()
-            except BudgetSpent:
-                stopped_in = spec.key
-                item.notes.append("stopped: the budget ended during this item; the runs above finished")
-                item.finish("stopped")
-            except Exception as exc:
-                item.error(spec.name, exc)
-                item.finish()
-            if on_item is not None:
-                on_item(item)
+    try:
+        with hard_stop(check.budget):
+            for spec in check.items:
+                item = Item(check, spec)
+                items.append(item)
+                if stopped_in is not None:
+                    item.notes.append(f"not started: the budget ended during item {stopped_in}")
+                    item.finish("skipped")
+                    continue
+                reason = check.budget.refusal(spec.minimum(check))
+                if reason:
+                    item.skip(spec.name, reason)
+                    item.finish("skipped")
+                    continue
+                item.write()  # "running": a run killed from outside leaves this behind
+                try:
+                    spec.run(check, item)
+                    item.finish()
+                except BudgetSpent:
+                    stopped_in = spec.key
+                    item.notes.append("stopped: the budget ended during this item; the runs above finished")
+                    item.finish("stopped")
+                except Exception as exc:
+                    item.error(spec.name, exc)
+                    item.finish()
+                if on_item is not None:
+                    on_item(item)
+    except KeyboardInterrupt:
+        running = [item for item in items if item.status == "running"]
+        check.interrupted = running[-1].spec.key if running else "between items"
+        for item in running:
+            item.notes.append("interrupted: Ctrl-C during this item; the runs above finished")
+            item.status, item.seconds = "interrupted", time.perf_counter() - item._start
+        check.write()
+        raise Interrupted(check.summary()) from None
     check.write()
     return check.summary()
