@@ -445,3 +445,146 @@ def test_a_backend_after_the_first_keeps_the_minimums_of_the_items_after_it(tmp_
     assert [s["what"] for s in items["8_backends"]["skipped"]] == list(backend_items.ORDER[1:])
     assert all("kept for the items after it" in s["reason"] for s in items["8_backends"]["skipped"])
     assert items["11_later"]["status"] == "ok"
+
+
+# -- Issue 26, cause 7 (and 3 for --out): a check that checked nothing or failed says so; bad arguments refused ----
+
+def gpu_check_cli(out: Path, *extra: str) -> int:
+    return cli.main(["gpu-check", "--out", str(out), *extra])
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("f2f: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("budget", ["0", "-5", "nan", "inf", "1e20"])
+def test_a_budget_that_is_not_a_sane_number_of_seconds_is_refused_before_anything_runs(budget, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert gpu_check_cli(out, "--size", "tiny", "--items", "flux_sets", f"--budget-s={budget}") == 2
+    assert "--budget-s must be a number of seconds above 0" in one_line_error(capsys)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("device", ["bogus", "meta", "cuda", "cuda:99"])
+def test_a_device_torch_cannot_parse_or_this_machine_lacks_is_refused_before_anything_runs(device, tmp_path, capsys):
+    import torch
+
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    out = tmp_path / "out"
+    assert gpu_check_cli(out, "--size", "tiny", "--items", "flux_sets", "--device", device) == 2
+    err = one_line_error(capsys)
+    assert f"--device {device}" in err or f"--device '{device}'" in err
+    assert not out.exists()
+
+
+def test_an_out_that_cannot_be_written_is_refused_before_anything_runs(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert gpu_check_cli(blocker / "out", "--size", "tiny", "--items", "flux_sets") == 2
+    assert "Cannot write in --out" in one_line_error(capsys)
+    assert gpu_check_cli(blocker, "--size", "tiny", "--items", "flux_sets") == 2
+    assert "is a file" in one_line_error(capsys)
+    assert blocker.read_text() == "not a folder"
+
+
+def with_items(monkeypatch, *specs: ItemSpec) -> None:
+    """The CLI chooses among `specs` instead of the ten items (an injected fault, not a stand-in for a model)."""
+    import f2f_lab.gpu_check as gpu_check
+
+    monkeypatch.setattr(gpu_check, "ITEMS", specs)
+
+
+def test_an_item_that_errs_makes_the_check_exit_1_and_says_which(tmp_path, monkeypatch, capsys):
+    def broken(check, item):
+        item.attempt("fine", lambda: {})
+        item.attempt("broken", lambda: 1 / 0)
+
+    with_items(monkeypatch, ItemSpec(1, "fine", "fine", lambda c, i: i.attempt("ran", lambda: {}), lambda c: 0.0),
+               ItemSpec(2, "broken", "broken", broken, lambda c: 0.0))
+    assert gpu_check_cli(tmp_path, "--size", "tiny") == 1
+    err = capsys.readouterr().err
+    assert "1 of 2 items recorded errors (2_broken)" in err and RESULTS_FILE in err
+    summary = read_results(tmp_path)["summary"]
+    assert summary["outcome"] == "errors" and [e["status"] for e in summary["items"]] == ["ok", "partial"]
+
+
+def test_a_check_where_nothing_ran_exits_1_with_the_reason(tmp_path, monkeypatch, capsys):
+    with_items(monkeypatch, ItemSpec(1, "huge", "huge", lambda c, i: None, lambda c: 1e6))
+    assert gpu_check_cli(tmp_path, "--size", "tiny", "--budget-s", "60") == 1
+    err = capsys.readouterr().err
+    assert "nothing ran (needs about 1000000 s" in err and "raise --budget-s" in err
+    assert read_results(tmp_path)["summary"]["outcome"] == "nothing ran"
+
+
+def test_without_a_gpu_and_without_size_the_cpu_rehearsal_is_said_on_stderr_and_in_the_results(tmp_path, monkeypatch,
+                                                                                                capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with_items(monkeypatch, ItemSpec(6, "quick", "quick", lambda c, i: i.attempt("ran", lambda: {}), lambda c: 0.0))
+    assert gpu_check_cli(tmp_path) == 0
+    assert "no CUDA GPU is visible, so this is the tiny rehearsal on the CPU" in capsys.readouterr().err
+    summary = read_results(tmp_path)["summary"]
+    assert summary["size"] == "tiny" and "tiny rehearsal on the CPU" in summary["notes"][0]
+    assert gpu_check_cli(tmp_path / "meant", "--size", "tiny") == 0  # asked for: no note
+    assert "rehearsal" not in capsys.readouterr().err and read_results(tmp_path / "meant")["summary"]["notes"] == []
+
+
+HELD_CHECK = '''
+import signal, sys, time
+from pathlib import Path
+import f2f_lab.gpu_check as gpu_check
+from f2f_lab import cli
+from f2f_lab.gpu_check.core import ItemSpec
+
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even when started in the background
+held = Path(sys.argv[1])
+
+def hold(check, item):  # tell the test this run has started, then wait for it (it sends Ctrl-C)
+    def run():
+        held.touch()
+        while True:
+            time.sleep(0.05)
+    item.attempt("held", run)
+
+gpu_check.ITEMS = (ItemSpec(1, "first", "first", lambda c, i: i.attempt("ran", lambda: {}), lambda c: 0.0),
+                   ItemSpec(2, "held", "held", hold, lambda c: 0.0),
+                   ItemSpec(3, "after", "after", lambda c, i: i.attempt("ran", lambda: {}), lambda c: 0.0))
+sys.exit(cli.main(["gpu-check", "--out", sys.argv[2], "--size", "tiny", "--budget-s", "600"]))
+'''
+
+
+def test_ctrl_c_marks_the_running_item_interrupted_writes_the_summary_and_exits_130(tmp_path):
+    """A real process held inside item 2 (it waits until signalled; the test waits for its file, not a clock)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    held, out = tmp_path / "held", tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", HELD_CHECK, str(held), str(out)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120  # only a bound on a broken test: the signal waits for the file
+        while not held.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the check never reached item 2"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "interrupted during 2_held" in stderr and "Traceback" not in stderr
+    results = read_results(out)
+    summary = results["summary"]
+    assert summary["outcome"] == "interrupted" and summary["interrupted"] == "2_held"
+    assert [(e["item"], e["status"]) for e in summary["items"]] == [("1_first", "ok"), ("2_held", "interrupted")]
+    assert [(r["name"], r["status"]) for r in results["items"]["2_held"]["runs"]] == [("held", "interrupted")]
+    assert "1_first" in stdout and "2_held" in stdout
