@@ -534,6 +534,26 @@ def test_without_a_gpu_and_without_size_the_cpu_rehearsal_is_said_on_stderr_and_
     assert "rehearsal" not in capsys.readouterr().err and read_results(tmp_path / "meant")["summary"]["notes"] == []
 
 
+def test_a_disk_fault_while_writing_the_results_keeps_them_on_stdout_and_exits_1(tmp_path, monkeypatch, capsys):
+    """The full disk comes after the up-front check (an injected ENOSPC from the atomic write): nothing is lost."""
+    import errno
+
+    from f2f_lab.gpu_check import core
+
+    def full_disk(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    with_items(monkeypatch, ItemSpec(1, "quick", "quick", lambda c, i: i.attempt("ran", lambda: {"answer": 42}),
+                                     lambda c: 0.0))
+    monkeypatch.setattr(core, "write_json_atomic", full_disk)
+    assert gpu_check_cli(tmp_path, "--size", "tiny") == 1
+    captured = capsys.readouterr()
+    assert "could not write" in captured.err and "No space left on device" in captured.err
+    assert "Traceback" not in captured.err
+    printed = json.loads(next(line for line in captured.out.splitlines() if line.startswith("{")))
+    assert printed["items"]["1_quick"]["runs"][0]["answer"] == 42 and printed["summary"]["outcome"] == "ok"
+
+
 HELD_CHECK = '''
 import signal, sys, time
 from pathlib import Path

@@ -1,17 +1,20 @@
 """`f2f gpu-check --out DIR [--size full|tiny] [--budget-s 480] [--items ...]`: every heavy path proven (`f2f_lab.gpu_check`).
 
 Exit status: 0 when some run finished and no item recorded an error; 1 when an item erred or nothing
-ran; 2 for a refused argument (nothing run or written); 130 on Ctrl-C, after writing the results file.
+ran, or when the results file could not be written (the results are then printed on stdout, so a tee'd log
+keeps them); 2 for a refused argument (nothing run or written); 130 on Ctrl-C, after writing the results file.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 from .. import gpu_check
 from ..gpu_check import DEFAULT_BUDGET_S, ITEMS, run_gpu_check
 from ..gpu_check.core import MAX_BUDGET_S, RESULTS_FILE, SIZES, Interrupted
+from ..records import scrub
 from .options import OPTION
 
 
@@ -43,10 +46,14 @@ def run_gpu_check_command(args) -> int:
                                 command=command + (f" --device {args.device}" if args.device else ""))
     except Interrupted as stop:
         print_summary(stop.summary)
+        if unsaved(stop.summary):
+            return 130
         print(f"f2f: interrupted during {stop.summary['interrupted']}; wrote what had finished to {results}.",
               file=sys.stderr)
         return 130
     print_summary(summary)
+    if unsaved(summary):
+        return 1
     print(f"{summary['size']} size, {summary['seconds']:.0f} s of {summary['budget_s']:g} s; wrote {results}")
     for note in summary["notes"]:
         print(f"note: {note}.")
@@ -61,6 +68,16 @@ def run_gpu_check_command(args) -> int:
               + "; raise --budget-s or choose fewer --items.", file=sys.stderr)
         return 1
     return 0
+
+
+def unsaved(summary: dict) -> bool:
+    """When the results file could not be written: its contents on stdout, one line on stderr; True."""
+    if not summary["unsaved"]:
+        return False
+    print(json.dumps(scrub(summary.get("results") or {"summary": summary}), default=str))
+    print(f"f2f: error: could not write {summary['unsaved']}; the results are printed above (stdout), "
+          "free space or fix the permissions of --out and copy them from there.", file=sys.stderr)
+    return True
 
 
 def print_summary(summary: dict) -> None:

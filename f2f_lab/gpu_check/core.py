@@ -12,6 +12,8 @@ Everything measured goes into one file, `<out>/results.json` (`RESULTS_FILE`): t
 item's whole record, rewritten atomically whenever an item starts or ends, so a run killed from
 outside leaves what it had. One file because a GPU run gives back at most 8 files. Ctrl-C marks the item
 it stopped as "interrupted", writes the file's summary and raises `Interrupted` (the command exits 130).
+A disk fault while writing the file does not stop the check: the summary's `unsaved` says why, and the
+summary run_items returns then holds the whole file under "results" (the command prints it).
 The summary's `outcome` says whether the check proved anything: "ok", "errors" (an item recorded an
 error), "nothing ran" (every item skipped) or "interrupted".
 
@@ -161,6 +163,7 @@ class Check:
     shared: dict[str, Any] = field(default_factory=dict)  # e.g. item 1's SpeedReport for item 2's comparison
     notes: list[str] = field(default_factory=list)  # said on stderr too, such as the CPU rehearsal without --size
     interrupted: str | None = None  # the key of the item Ctrl-C stopped, or "between items"
+    unsaved: str | None = None  # why the last write of the results file failed (the check goes on; the CLI prints it)
 
     @property
     def full(self) -> bool:
@@ -196,7 +199,7 @@ class Check:
     def summary(self) -> dict[str, Any]:
         first = self.records[0] if self.records else None
         return {
-            "outcome": self.outcome(), "interrupted": self.interrupted, "notes": self.notes,
+            "outcome": self.outcome(), "interrupted": self.interrupted, "notes": self.notes, "unsaved": self.unsaved,
             "size": self.size, "command": self.command, "budget_s": self.budget.seconds,
             "seconds": self.budget.elapsed(), "device": first.device if first else None,
             "versions": first.versions if first else None, "chosen": [spec.key for spec in self.items],
@@ -206,12 +209,23 @@ class Check:
                        "headline": item.results.get("headline")} for item in self.records],
         }
 
+    def results(self) -> dict[str, Any]:
+        """What `<out>/results.json` holds: the summary, then every item's record so far (each under its key, "1_video")."""
+        return {"kind": "f2f_gpu_check_results", "summary": self.summary(),
+                "items": {item.spec.key: item.to_dict() for item in self.records}}
+
+    def final_summary(self) -> dict[str, Any]:
+        """The summary; when the results file could not be written, with the whole of it under "results"."""
+        return {**self.summary(), "results": self.results()} if self.unsaved else self.summary()
+
     def write(self) -> None:
-        """`<out>/results.json`: the summary, then every item's record so far (each under its key, "1_video")."""
-        write_json_atomic(self.out / RESULTS_FILE, {
-            "kind": "f2f_gpu_check_results", "summary": self.summary(),
-            "items": {item.spec.key: item.to_dict() for item in self.records},
-        })
+        """Write `results()` atomically; a disk fault (full, read-only) is kept in `unsaved` and the check goes on."""
+        try:
+            write_json_atomic(self.out / RESULTS_FILE, self.results())
+        except OSError as exc:
+            self.unsaved = f"{self.out / RESULTS_FILE}: {exc.strerror or exc}"
+        else:
+            self.unsaved = None
 
 
 @dataclass(frozen=True)
@@ -367,6 +381,6 @@ def run_items(check: Check, specs, on_item: Callable[[Item], None] | None = None
             item.notes.append("interrupted: Ctrl-C during this item; the runs above finished")
             item.status, item.seconds = "interrupted", time.perf_counter() - item._start
         check.write()
-        raise Interrupted(check.summary()) from None
+        raise Interrupted(check.final_summary()) from None
     check.write()
-    return check.summary()
+    return check.final_summary()
