@@ -1,0 +1,75 @@
+"""Probes of issue 26, part 3 (settings): bad preset values, a toy edit of a real photo, toy commands with nothing to do.
+
+Each runs the `f2f` command in this process (`f2f_lab.cli.main`) and asserts exit code 2 and one line
+that names the setting, before any model loads (no "models ready", no run folder).
+"""
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+
+import pytest
+
+from f2f_lab.samples import SAMPLES_DIR
+
+
+def f2f(*args):
+    from f2f_lab.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(map(str, args)))
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def assert_one_line_error(code, err, *fragments):
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("TINY PRESET:")]  # a notice
+    assert len(lines) == 1 and lines[0].startswith("f2f: error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], err
+
+
+# Cause 5: every value the issue lists, and its neighbours, refused by the one settings check.
+BAD_SPECS = [
+    ("num_inference_steps=abc", "num_inference_steps"),
+    ("num_inference_steps=0", "num_inference_steps"),
+    ("num_inference_steps=-3", "num_inference_steps"),
+    ("fuse_qkv=no", "fuse_qkv must be true or false"),
+    ("fuse_qkv=1", "fuse_qkv must be true or false"),
+    ("output_size=0", "output_size"),
+    ("fps=0", "fps"),
+    ("canvas=5", "canvas"),
+    ("canvas=720xabc", "canvas"),
+    ("canvas=100x64", "canvas"),
+    ("num_tiles=0", "num_tiles"),
+    ("guidance_scale=high", "guidance_scale"),
+    ("guidance_scale=nan", "guidance_scale"),
+    ("latent_dropout=0", "latent_dropout"),
+    ("latent_dropout=-2", "latent_dropout"),
+    ("latent_dropout_at=2", "latent_dropout_at"),
+    ("vlm_backend=bogus", "vlm_backend"),
+    ("cache=bogus", "cache"),
+]
+
+
+@pytest.mark.parametrize("change, fragment", BAD_SPECS, ids=[c for c, _ in BAD_SPECS])
+def test_bad_preset_value_is_one_line_before_any_load(change, fragment, tmp_path):
+    out = tmp_path / "run"
+    code, _, err = f2f("edit", SAMPLES_DIR / "cat.jpg", "a cat", "--preset", f"tiny:{change}", "--out", out)
+    assert_one_line_error(code, err, fragment)
+    assert "models ready" not in err
+    assert not out.exists()
+
+
+def test_bad_value_through_the_python_api_names_the_field():
+    from f2f_lab import F2FError, Frame2Frame
+
+    with pytest.raises(F2FError, match="fps"):
+        Frame2Frame.from_preset("tiny", fps=0)
+    with pytest.raises(F2FError, match="offload must be true or false"):
+        Frame2Frame.from_preset("tiny", offload="yes")
+
