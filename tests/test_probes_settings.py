@@ -73,3 +73,21 @@ def test_bad_value_through_the_python_api_names_the_field():
     with pytest.raises(F2FError, match="offload must be true or false"):
         Frame2Frame.from_preset("tiny", offload="yes")
 
+
+# Cause 11: toy commands that would write untrained models, an empty table, or crash on a batch of 0.
+@pytest.mark.parametrize("args, fragment", [
+    (["--steps", "0"], "steps"), (["--steps", "-1"], "steps"), (["--batch", "0"], "batch"), (["--seed", "-1"], "seed"),
+], ids=["steps0", "steps-1", "batch0", "seed-1"])
+def test_toy_train_with_nothing_to_do_is_refused_before_writing(args, fragment, tmp_path):
+    out = tmp_path / "models"
+    code, _, err = f2f("toy", "train", "--out", out, *args)
+    assert_one_line_error(code, err, fragment)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("seeds", ["0", "-3"])
+def test_toy_evaluate_without_seeds_is_refused(seeds, tmp_path):
+    out = tmp_path / "table"
+    code, stdout, err = f2f("toy", "evaluate", "--seeds", seeds, "--out", out)
+    assert_one_line_error(code, err, "seeds")
+    assert not out.exists() and not stdout
