@@ -91,3 +91,29 @@ def test_toy_evaluate_without_seeds_is_refused(seeds, tmp_path):
     code, stdout, err = f2f("toy", "evaluate", "--seeds", seeds, "--out", out)
     assert_one_line_error(code, err, "seeds")
     assert not out.exists() and not stdout
+
+
+# Cause 9: the toy models edit toy-world images only; a photo is refused by its distance to the toy manifold.
+def test_toy_preset_refuses_a_real_photo(tmp_path):
+    out = tmp_path / "run"
+    code, _, err = f2f("edit", SAMPLES_DIR / "cat.jpg", "A happy person making a heart shape with their hands",
+                       "--preset", "toy", "--out", out)
+    # Refused by the toy video model before it generates (after its small load: the core never names the toy).
+    err = "\n".join(line for line in err.splitlines() if not line.startswith("models ready"))
+    assert_one_line_error(code, err, "not a toy-world image", "0.12")
+    assert not out.exists()
+
+
+def test_toy_preset_still_edits_a_recompressed_toy_image(tmp_path):
+    import numpy as np
+
+    from f2f_lab import toy
+
+    source = tmp_path / "person.jpg"  # a toy image as a user might have it: JPEG at quality 30
+    toy.render(toy.sample_set("ai", np.random.default_rng(3)), 32).save(source, quality=30)
+    out = tmp_path / "run"
+    code, _, err = f2f("edit", source, "A happy person making a heart shape with their hands", "--preset", "toy",
+                       "--out", out)
+    assert code == 0, err
+    record = __import__("json").loads((out / "record.json").read_text())
+    assert record["video"]["source_distance"] < 0.1
