@@ -23,6 +23,7 @@ class Whole:
 
     low: int | None = None
     high: int | None = None
+    hint: str = ""  # what the number means, or a usual value, added to the error
 
     def allows(self, value: Any) -> bool:
         return (isinstance(value, int) and not isinstance(value, bool)
@@ -30,8 +31,10 @@ class Whole:
 
     def describe(self) -> str:
         if self.high is None:
-            return f"a whole number of at least {self.low}" if self.low is not None else "a whole number"
-        return f"a whole number from {self.low} to {self.high}"
+            text = f"a whole number of at least {self.low}" if self.low is not None else "a whole number"
+        else:
+            text = f"a whole number from {self.low} to {self.high}"
+        return f"{text} ({self.hint})" if self.hint else text
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Real:
     low: float | None = None
     high: float | None = None
     low_open: bool = False
+    hint: str = ""
 
     def allows(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -51,7 +55,8 @@ class Real:
     def describe(self) -> str:
         low = "" if self.low is None else (f"above {self.low:g}" if self.low_open else f"at least {self.low:g}")
         high = "" if self.high is None else f"at most {self.high:g}"
-        return "a finite number" + (f" {low}" if low else "") + (" and" if low and high else "") + (f" {high}" if high else "")
+        text = "a finite number" + (f" {low}" if low else "") + (" and" if low and high else "") + (f" {high}" if high else "")
+        return f"{text} ({self.hint})" if self.hint else text
 
 
 @dataclass(frozen=True)

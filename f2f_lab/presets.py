@@ -156,15 +156,15 @@ PRESET_CONSTRAINTS = {
     "video_model": Text(),
     "canvas": Size(16),  # the smallest side any backend's VAE and patching take
     "geometry": Choice(("letterbox", "aspect")),
-    "num_frames": Whole(1),
-    "num_inference_steps": Whole(1),
-    "guidance_scale": Real(0),
+    "num_frames": Whole(1, hint="the paper: 49"),
+    "num_inference_steps": Whole(1, hint="the paper: 50"),
+    "guidance_scale": Real(0, hint="the paper: 6"),
     "guidance_scale_2": Optional(Real(0)),
-    "fps": Whole(1, 240),
-    "output_size": Whole(16),  # the video writer needs even sides of 2 px or more; 16 keeps any accepted shape there
-    "num_tiles": Whole(1),
-    "latent_dropout": Optional(Whole(1)),  # none turns it off; 0 is refused, not read as off
-    "latent_dropout_at": Real(0, 1, low_open=True),
+    "fps": Whole(1, 240, hint="the paper: 8"),
+    "output_size": Whole(16, hint="pixels, the longer side; the paper: 512"),  # the video writer needs even sides of 2 px or more; 16 keeps any accepted shape there
+    "num_tiles": Whole(1, hint="the paper: 12"),
+    "latent_dropout": Optional(Whole(1, hint="keep every K-th latent frame, K >= 1; IF-Edit: 3")),  # none turns it off; 0 is refused, not read as off
+    "latent_dropout_at": Real(0, 1, low_open=True, hint="a fraction of the timesteps; IF-Edit: 0.9"),
     "refine": Optional(Text()),  # its choices: `refine.check_refine`
     "captioner": Text(),  # its choices: `captions.CAPTIONERS`, checked where the stage is made, before the video model
     "selector": Text(),  # its choices: `selection.SELECTORS` (add-ons register more), checked likewise
