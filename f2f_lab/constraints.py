@@ -86,6 +86,7 @@ class Choice:
     """One of `options`: a tuple, or a function giving the current ones (registries that add-ons extend)."""
 
     options: tuple | Callable[[], Iterable]
+    hint: str = ""
 
     def choices(self) -> tuple:
         return tuple(self.options() if callable(self.options) else self.options)
@@ -94,7 +95,8 @@ class Choice:
         return isinstance(value, str) and value in self.choices()
 
     def describe(self) -> str:
-        return "one of " + ", ".join(map(str, self.choices()))
+        text = "one of " + ", ".join(map(str, self.choices()))
+        return f"{text} ({self.hint})" if self.hint else text
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def check_value(name: str, value: Any, constraint) -> None:
     """F2FError naming `name` and what it allows unless `constraint` allows `value`."""
     if not constraint.allows(value):
         shown = "x".join(map(str, value)) if isinstance(value, tuple) and isinstance(constraint, (Size, Optional)) else value
-        raise F2FError(f"{name}={shown!r} is not allowed: {name} must be {constraint.describe()}.")
+        raise F2FError(f"{name}={shown!r}: {name} must be {constraint.describe()}.")
 
 
 def check_fields(obj: Any, constraints: dict[str, Any]) -> None:

@@ -70,7 +70,7 @@ def test_bad_value_through_the_python_api_names_the_field():
 
     with pytest.raises(F2FError, match="fps"):
         Frame2Frame.from_preset("tiny", fps=0)
-    with pytest.raises(F2FError, match="offload must be true or false"):
+    with pytest.raises(F2FError, match="offload=.yes.: offload must be true or false"):
         Frame2Frame.from_preset("tiny", offload="yes")
 
 

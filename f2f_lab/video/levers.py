@@ -89,9 +89,15 @@ class Levers:
 LEVER_FIELDS = tuple(f.name for f in fields(Levers))
 # What each lever may hold (`constraints`); `Levers.check` refuses anything else before a load.
 LEVER_CONSTRAINTS = {
-    "fuse_qkv": Flag(), "attention_backend": Optional(Choice(tuple(ATTENTION_BACKENDS))), "compile_transformer": Flag(),
-    "cudnn_benchmark": Flag(), "cache": Optional(Choice(CACHES)), "offload": Flag(), "offload_mode": Choice(OFFLOAD_MODES),
-    "vae_tiling": Flag(), "vae_slicing": Flag(),
+    "fuse_qkv": Flag(),
+    "attention_backend": Optional(Choice(tuple(ATTENTION_BACKENDS), hint="an attention backend: SDPA kernel order")),
+    "compile_transformer": Flag(),
+    "cudnn_benchmark": Flag(),
+    "cache": Optional(Choice(CACHES)),
+    "offload": Flag(),
+    "offload_mode": Choice(OFFLOAD_MODES, hint="the offload mode"),
+    "vae_tiling": Flag(),
+    "vae_slicing": Flag(),
 }
 
 # First Block Cache hooks a transformer's blocks through diffusers' `TransformerBlockRegistry`
