@@ -34,12 +34,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from .constraints import Choice, Optional, Real, Size, Text, Whole, check_fields, check_value
 from .errors import F2FError
 from .refine import check_refine
 from .video import has_own_frames
 from .video.backends import BACKENDS, get_backend
 from .video.latent_dropout import check_latent_dropout
-from .video.levers import ATTENTION_BACKENDS, CACHES, LEVER_FIELDS, OFFLOAD_MODES, Levers, check_cache  # noqa: F401  (re-exported)
+from .video.levers import ATTENTION_BACKENDS, CACHES, LEVER_CONSTRAINTS, LEVER_FIELDS, OFFLOAD_MODES, Levers, check_cache  # noqa: F401  (re-exported)
 from .vlm import BACKENDS as VLM_BACKENDS  # noqa: F401  (re-exported)
 
 TINY_NOTICE = (
@@ -95,16 +96,21 @@ class Preset:
         and step counts, the video model's frame rule, the levers, refinement, latent dropout,
         the cache on this video model (and with latent dropout).
         """
-        for name in ("num_frames", "num_inference_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise F2FError(f"{name} must be a whole number of at least 1; got {value!r}.")
+        check_fields(self, PRESET_CONSTRAINTS)  # each field's type and range
+        if not isinstance(self.levers, Levers):
+            raise F2FError(f"levers must be a Levers; got {self.levers!r}.")
         if not has_own_frames(self.video_model):
-            get_backend(self.video_backend).check_num_frames(self.num_frames)
-            get_backend(self.video_backend).check_steps(self.num_inference_steps)
+            backend = get_backend(self.video_backend)
+            backend.check_num_frames(self.num_frames)
+            backend.check_steps(self.num_inference_steps)
+            multiple = max(backend.size_multiple, 16 if self.is_tiny else 1)  # the tiny stand-ins are built on 16 px
+            if self.canvas[0] % multiple or self.canvas[1] % multiple:
+                raise F2FError(f"canvas={self.canvas[0]}x{self.canvas[1]}: {backend.key}{' (tiny)' if self.is_tiny else ''} "
+                               f"needs sides that are multiples of {multiple} (its default: "
+                               f"{'x'.join(map(str, backend.tiny_canvas if self.is_tiny else backend.canvas))}).")
         self.levers.check()
         check_refine(self.refine)
-        if self.latent_dropout:  # a backend without a plain frame axis is refused here
+        if self.latent_dropout is not None:  # a backend without a plain frame axis is refused here
             check_latent_dropout(self.video_backend, self.latent_dropout, self.latent_dropout_at, self.num_frames)
         if not has_own_frames(self.video_model):  # the cache on this video model, and with latent dropout
             check_cache(self.levers.cache, get_backend(self.video_backend), tiny=self.is_tiny,
@@ -132,10 +138,41 @@ class Preset:
         unknown = [k for k in changes if k not in known]
         if unknown:
             raise F2FError(f"Unknown preset field {', '.join(unknown)}. Fields: {', '.join(sorted(known | set(LEVER_FIELDS)))}.")
-        if "canvas" in changes:
+        if isinstance(changes.get("canvas"), list):
             changes["canvas"] = tuple(changes["canvas"])
+        for key, value in changes.items():  # a wrong value fails here, naming its field, not deep in a run
+            if key in PRESET_CONSTRAINTS:
+                check_value(key, value, PRESET_CONSTRAINTS[key])
+        for key, value in lever_changes.items():
+            check_value(key, value, LEVER_CONSTRAINTS[key])
         levers = replace(preset.levers, **lever_changes) if lever_changes else preset.levers
         return replace(preset, levers=levers, **changes)
+
+# What each field may hold (scikit-learn's `_parameter_constraints`, `constraints`): `Preset.check` and every
+# change (`Preset.changed`, so specs and options too) refuse anything else in one line naming the field. The
+# rules between fields (a backend's frames, steps and canvas multiple; latent dropout; caches) stay in `check`.
+PRESET_CONSTRAINTS = {
+    "video_backend": Choice(tuple(BACKENDS)),
+    "video_model": Text(),
+    "canvas": Size(16),  # the smallest side any backend's VAE and patching take
+    "geometry": Choice(("letterbox", "aspect")),
+    "num_frames": Whole(1, hint="the paper: 49"),
+    "num_inference_steps": Whole(1, hint="the paper: 50"),
+    "guidance_scale": Real(0, hint="the paper: 6"),
+    "guidance_scale_2": Optional(Real(0)),
+    "fps": Whole(1, 240, hint="the paper: 8"),
+    "output_size": Whole(16, hint="pixels, the longer side; the paper: 512"),  # the video writer needs even sides of 2 px or more; 16 keeps any accepted shape there
+    "num_tiles": Whole(1, hint="the paper: 12"),
+    "latent_dropout": Optional(Whole(1, hint="keep every K-th latent frame, K >= 1; IF-Edit: 3")),  # none turns it off; 0 is refused, not read as off
+    "latent_dropout_at": Real(0, 1, low_open=True, hint="a fraction of the timesteps; IF-Edit: 0.9"),
+    "refine": Optional(Text()),  # its choices: `refine.check_refine`
+    "captioner": Text(),  # its choices: `captions.CAPTIONERS`, checked where the stage is made, before the video model
+    "selector": Text(),  # its choices: `selection.SELECTORS` (add-ons register more), checked likewise
+    "vlm_model": Text(),
+    "vlm_backend": Choice(VLM_BACKENDS),
+    "clip_model": Text(),
+    "clip_pretrained": Optional(Text()),
+}
 
 PRESETS: dict[str, Preset] = {
     "paper": Preset(name="paper"),
@@ -265,6 +302,8 @@ def get_preset(spec: str | Preset) -> Preset:
         value = parse_value(raw)
         if key == "canvas" and isinstance(value, str):  # canvas=720x480
             width, _, height = value.lower().partition("x")
+            if not (width.strip().isdigit() and height.strip().isdigit()):
+                raise F2FError(f"canvas={raw!r} in preset '{spec}': write canvas=WIDTHxHEIGHT, e.g. canvas=720x480.")
             value = (int(width), int(height))
         values[key] = value
     return replace(preset.changed(values), name=str(spec))

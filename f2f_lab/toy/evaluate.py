@@ -35,6 +35,7 @@ import numpy as np
 from ..captions import TemplateCaptioner
 from ..paper import PAPER_TARGET
 from ..pipeline import Frame2Frame
+from ..errors import F2FError
 from ..records import write_json_atomic
 from ..resources import data_path
 from .fit import FactorFit
@@ -77,6 +78,9 @@ def load_models(models: str = "toy"):
 
 def evaluate_edits(models="toy", seeds: Iterable[int] = range(50), strengths=None, *, exact: bool = True) -> dict:
     """The table: one row per method, each criterion's fraction over `seeds` (see the module docstring)."""
+    seeds = list(seeds)
+    if not seeds:  # an empty table is no result
+        raise F2FError("No seeds to evaluate: give at least one (f2f toy evaluate --seeds 1 or more; the table uses 50).")
     strengths = STRENGTHS if strengths is None else tuple(strengths)
     editor, sdedit = load_models(models) if isinstance(models, (str, Path)) else models
     manifold = editor.selector.manifold(SIZE)

@@ -23,6 +23,7 @@ Speed: about 0.3 s to fit and 50 ms per image on one CPU core.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -206,3 +207,28 @@ class _Geometry:
 
 def _coordinates(f: ToyFactors) -> list[float]:
     return [f.arms, float(f.ai), float(f.dx), *f.background, *f.skin, *f.hair, *f.shirt]
+
+
+# How far a source may lie from the toy world for the toy models to edit it (RMS, 0..1). Measured (32 px
+# canvases): toy renderings fit at <= 0.0007; the same images after resizing or JPEG at quality 30 at
+# <= 0.056, at quality 10 at <= 0.080; the bundled photos at 0.12 (cat), 0.24 (coffee), 0.28 (astronaut),
+# uniform noise at 0.30. 0.1 lies between the most damaged toy image and the nearest photo: the toy video
+# model, trained on renderings only, then never "edits" a photo into a pose the selector reads off a fit.
+TOY_SOURCE_MAX_DISTANCE = 0.1
+
+
+@functools.cache
+def fitted_manifold(size: int = SIZE) -> ExactManifold:
+    """The `ExactManifold` of `size` px, fitted once per process (about 0.3 s)."""
+    return ExactManifold(size=size).fit()
+
+
+def check_toy_source(image, size: int = SIZE) -> float:
+    """The source's distance to the toy manifold; F2FError when it is no toy-world image (a photo)."""
+    distance = fitted_manifold(size).project([image])[0].distance
+    if distance > TOY_SOURCE_MAX_DISTANCE:
+        raise F2FError(
+            f"This image is not a toy-world image (its distance to the toy manifold is {distance:.3f}; toy images "
+            f"are below {TOY_SOURCE_MAX_DISTANCE}), so the toy models cannot edit it: use --preset paper (GPU) or "
+            "tiny, or a toy image (f2f_lab.toy.render).")
+    return distance

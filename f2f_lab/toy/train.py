@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..constraints import Whole, check_value
 from ..records import write_json_atomic
 from . import sdedit, video_model
 
@@ -38,6 +39,13 @@ def _lr(step: int, steps: int) -> float:
     return LR * 0.5 * (1 + math.cos(math.pi * (step - WARMUP) / max(1, steps - WARMUP)))
 
 
+def check_training(*, steps: int, seed: int, batch: int) -> None:
+    """F2FError for a run that would write untrained models (no steps) or cannot draw a batch."""
+    check_value("steps", steps, Whole(1))
+    check_value("batch", batch, Whole(1))
+    check_value("seed", seed, Whole(0))
+
+
 def train_model(kind: str, out: str | Path, *, steps: int = DEFAULT_STEPS, seed: int = 0, batch: int = BATCH,
                 progress: bool = True) -> dict:
     """Train the "video" or "image" toy model into `out` (its own folder); returns its `toy.json` record."""
@@ -51,6 +59,7 @@ def train_model(kind: str, out: str | Path, *, steps: int = DEFAULT_STEPS, seed:
         config, scheduler_config, make_batch = sdedit.IMAGE_CONFIG, sdedit.SCHEDULER_CONFIG, sdedit.image_batch
     else:
         raise ValueError(f"kind={kind!r}: 'video' or 'image'")
+    check_training(steps=steps, seed=seed, batch=batch)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     unet = video_model.build_unet(config, seed)
@@ -99,6 +108,7 @@ def train_model(kind: str, out: str | Path, *, steps: int = DEFAULT_STEPS, seed:
 def train(out: str | Path, *, steps: int = DEFAULT_STEPS, seed: int = 0, which: str = "both", batch: int = BATCH,
           progress: bool = True) -> dict:
     """Train the video model into `out/video` and the image model into `out/image`."""
+    check_training(steps=steps, seed=seed, batch=batch)  # before any folder is made or model written
     out = Path(out)
     kinds = ("video", "image") if which == "both" else (which,)
     return {kind: train_model(kind, out / kind, steps=steps, seed=seed, batch=batch, progress=progress) for kind in kinds}

@@ -37,6 +37,7 @@ from ..video.levers import Levers
 from ..resources import data_path
 from ..video import VideoOutput
 from . import text
+from .fit import check_toy_source
 from .sets import SET_FACTORS, sample_set
 from .world import render
 
@@ -214,6 +215,7 @@ class ToyVideoGenerator:
         if image.size != self.canvas:
             raise ValueError(f"image is {image.size}; this model generates on a {self.canvas} canvas")
         start = time.perf_counter()
+        source_distance = check_toy_source(image.convert("RGB"), SIZE)  # the model knows toy images only
         first = to_unit([image])
         cond = torch.from_numpy(conditioning(first, [prompt]))
         uncond = torch.from_numpy(conditioning(first, [None]))
@@ -226,6 +228,7 @@ class ToyVideoGenerator:
         record = {
             "model": self.model_id, "device": "cpu", "dtype": "float32", "levers": self.levers.active(),
             "scheduler": type(self.scheduler).__name__, "text_encoding": "bag of words (f2f_lab.toy.text)",
+            "source_distance": round(source_distance, 5),  # to the toy manifold (`fit.check_toy_source`)
             "caption_words": [w for w, v in zip(text.VOCABULARY, text.encode(prompt)) if v],
             "training": {k: self.info[k] for k in ("seed", "steps", "seconds") if k in self.info},
         }

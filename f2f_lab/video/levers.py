@@ -13,6 +13,7 @@ import inspect
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from ..constraints import Choice, Flag, Optional, check_fields
 from ..errors import F2FError
 from ..loading import place_pipeline
 
@@ -66,12 +67,7 @@ class Levers:
 
     def check(self) -> None:
         """F2FError for an unknown choice or a combination that cannot run."""
-        if self.attention_backend is not None and self.attention_backend not in ATTENTION_BACKENDS:
-            raise F2FError(f"Unknown attention backend '{self.attention_backend}'. Choose one of: {', '.join(ATTENTION_BACKENDS)}.")
-        if self.cache is not None and self.cache not in CACHES:
-            raise F2FError(f"Unknown cache '{self.cache}'. Choose one of: {', '.join(CACHES)}.")
-        if self.offload_mode not in OFFLOAD_MODES:
-            raise F2FError(f"Unknown offload mode '{self.offload_mode}'. Choose one of: {', '.join(OFFLOAD_MODES)}.")
+        check_fields(self, LEVER_CONSTRAINTS)  # each lever's type and choices
         # Sequential and group offload move weights inside every layer's forward, in hooks
         # that torch.compile must not trace (diffusers disables the compiler there), so a
         # fullgraph-compiled block fails on its first call. Model offload moves whole models.
@@ -91,6 +87,18 @@ class Levers:
 
 
 LEVER_FIELDS = tuple(f.name for f in fields(Levers))
+# What each lever may hold (`constraints`); `Levers.check` refuses anything else before a load.
+LEVER_CONSTRAINTS = {
+    "fuse_qkv": Flag(),
+    "attention_backend": Optional(Choice(tuple(ATTENTION_BACKENDS), hint="an attention backend: SDPA kernel order")),
+    "compile_transformer": Flag(),
+    "cudnn_benchmark": Flag(),
+    "cache": Optional(Choice(CACHES)),
+    "offload": Flag(),
+    "offload_mode": Choice(OFFLOAD_MODES, hint="the offload mode"),
+    "vae_tiling": Flag(),
+    "vae_slicing": Flag(),
+}
 
 # First Block Cache hooks a transformer's blocks through diffusers' `TransformerBlockRegistry`
 # (`hooks/_helpers.py`), which has CogVideoXBlock, WanTransformerBlock and
