@@ -27,7 +27,8 @@ from .errors import F2FError
 from .imaging import load_image
 from .paper import B1_INSTRUCTION, PAPER_ICL_COUNT  # noqa: F401  (the paper's text lives in paper.py)
 from .resources import data_path
-from .vlm import VLMClient, VLMError, assistant_turn, user_turn
+from .vlm import VLMError  # noqa: F401  (re-exported: callers catch it from here)
+from .vlm import VLMClient, assistant_turn, kept_answer, strip_control, user_turn
 
 DATA = data_path()
 ICL_EXAMPLES = data_path("icl_examples.json")
@@ -48,6 +49,31 @@ def check_caption(text: str | None, what: str = "target caption") -> str:
     if text is None or not str(text).strip():
         raise F2FError(f"The {what} is empty. Describe the edited image, e.g. \"A photo of a cat yawning.\"")
     return " ".join(str(text).split())
+
+
+# What a VLM answer must not be to serve as a caption or an instruction (`unusable_reason`).
+MAX_CAPTION_WORDS = 120  # a temporal caption is one to three sentences; a longer answer is a chat or a runaway
+MAX_CAPTION_CHARS = 1000
+_REFUSAL = re.compile(
+    r"^(?:i[' \u2019]?a?m sorry|sorry|i can(?:no|[' \u2019])t|i am unable|i'm unable|i[' \u2019]m unable|as an ai|"
+    r"i apologi[sz]e|unfortunately,? i|i (?:will|won[' \u2019]t|do not|don[' \u2019]t) (?:be able to )?(?:help|assist))\b",
+    re.IGNORECASE,
+)
+
+
+def unusable_reason(text: str, max_words: int = MAX_CAPTION_WORDS) -> str | None:
+    """Why a cleaned VLM answer cannot serve as a caption or an instruction (empty, a refusal,
+    too long, not words), or None when it can. The captioners and the instruction editors share it."""
+    if not text:
+        return "the VLM's answer was empty"
+    if _REFUSAL.match(text):
+        return "the VLM refused"
+    if len(text.split()) > max_words or len(text) > max(MAX_CAPTION_CHARS, 12 * max_words):
+        return f"the VLM's answer is longer than {max_words} words"
+    visible = [c for c in text if not c.isspace()]
+    if sum(c.isalpha() for c in visible) * 2 < len(visible):
+        return "the VLM's answer is not words (mostly digits or symbols)"
+    return None
 
 
 _PHOTO_PREFIX = re.compile(r"^(a|an)\s+(photo|picture|image)\s+of\s+", re.IGNORECASE)
@@ -161,7 +187,7 @@ def clean_caption(answer: str | None, *, first_sentence: bool = True) -> str:
     with first_sentence=False). Returns "" when nothing is left.
     """
     lines = []
-    for line in str(answer or "").splitlines():
+    for line in strip_control(answer or "").splitlines():
         line = _LABEL.sub("", line.strip()).strip().strip("*_#>` ").strip()
         if line and not line.endswith(":"):
             lines.append(line)
@@ -193,7 +219,8 @@ class VLMCaptioner(_VLMCaptionerBase):
     the B.1 instruction (CAPTION = the example's target caption) and the example's image,
     then an assistant turn with the example's temporal caption; finally the same instruction
     for the real target with the real source image. The answer is cleaned to one sentence
-    (`clean_caption`); an empty answer raises F2FError.
+    (`clean_caption`); an answer that is empty, a refusal, too long or not words is retried once
+    with a reminder, then replaced by the template caption (warned, `record["fallback"]`).
 
     Args:
         client: a `VLMClient`; when None one is built from `client_options` (model, api_key,
@@ -240,28 +267,63 @@ class VLMCaptioner(_VLMCaptionerBase):
         return messages
 
     def __call__(self, image: Image.Image, target: str) -> Caption:
+        """The caption of the VLM's answer. An answer that is empty, a refusal, too long or not words
+        (`unusable_reason`) gets one retry with a reminder; if that fails too, the caption is
+        `TemplateCaptioner`'s, with a warning and `record["fallback"]`. A failed call raises VLMError."""
         target = check_caption(target)
-        reply = self.client.chat(self.messages(image, target))
-        text = clean_caption(reply.text)
-        if not text:
-            raise VLMError(
-                f"The VLM gave no caption (its answer: {reply.text!r}). Run again, give one with --caption, "
-                "or use --captioner template."
-            )
-        return Caption(text=text, captioner=self.name, record=self.record(reply))
+        messages = self.messages(image, target)
+        answers: list[str] = []
+        calls: list[dict[str, Any]] = []
+        reason = None
+        for attempt in range(2):  # the answer, then one retry with a reminder
+            reply = self.client.chat(messages)  # VLMError propagates
+            answers.append(kept_answer(reply.text))
+            calls.append(reply.record)
+            text = clean_caption(reply.text)
+            reason = unusable_reason(text)
+            if reason is None:
+                record = self.record(reply)
+                record.update(answers=answers, calls=calls, retried=attempt > 0, fallback=None)
+                return Caption(text=text, captioner=self.name, record=record)
+            if attempt == 0:
+                messages = messages + [assistant_turn(kept_answer(reply.text)), user_turn(B1_REMINDER.format(reason=reason))]
+        return self._fall_back(image, target, reply, answers, calls, reason)
+
+    def _fall_back(self, image, target, reply, answers, calls, reason: str) -> Caption:
+        import warnings
+
+        chosen = TemplateCaptioner()(image, target)
+        record = self.record(reply)
+        reason = f"{reason}, after one retry with a reminder"
+        record.update(answers=answers, calls=calls, retried=True,
+                      fallback={"captioner": chosen.captioner, "reason": reason, **chosen.record})
+        warnings.warn(f"The VLM captioner fell back to the '{chosen.captioner}' caption: {reason} "
+                      f"(its answer: {_quote(answers[-1])}).", stacklevel=2)
+        return Caption(text=chosen.text, captioner=chosen.captioner, record=record)
 
     def record(self, reply) -> dict[str, Any]:
         record = {
             "vlm": self.client.describe(),
             "instruction": "paper appendix B.1, verbatim",
             "icl_examples": len(self.examples),
-            "answer": reply.text,
+            "answer": kept_answer(reply.text),
             "call": reply.record,
         }
         if self.icl_source is not None:
             record["icl_file"] = self.icl_source.name
             record["icl_sha256"] = hashlib.sha256(self.icl_source.read_bytes()).hexdigest()[:16]
         return record
+
+
+B1_REMINDER = (
+    "Your answer could not be used as the caption ({reason}). Answer only with the one-sentence temporal "
+    "editing caption for the last image, as in the examples."
+)
+
+
+def _quote(text: str, limit: int = 120) -> str:
+    text = " ".join(str(text)[: limit * 4].split())
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
 # The chain-of-thought caption request. IF-Edit (arXiv 2511.19435, Sec. 4.1) describes what its
@@ -361,13 +423,17 @@ class CoTCaptioner(_VLMCaptionerBase):
                                   "answers": [], "calls": [], "retried": False}
         for attempt in range(2):  # the answer, then one retry with a reminder of the format
             reply = self.client.chat(messages, max_tokens=1024)  # reasoning + final prompt; VLMError propagates
-            record["answers"].append(reply.text)
+            record["answers"].append(kept_answer(reply.text))
             record["calls"].append(reply.record)
             reasoning, prompt = parse_cot_answer(reply.text)
+            if prompt and unusable_reason(prompt) is not None:  # a refusal or a runaway is no prompt
+                record.setdefault("unusable", []).append(f"{unusable_reason(prompt)}: {_quote(prompt)}")
+                prompt = ""
             if prompt:
                 if not reasoning and attempt:  # the retry gave only the prompt: the first answer was the reasoning
                     reasoning = parse_cot_answer(record["answers"][0])[0]
-                record.update(reasoning=reasoning, answer=reply.text, call=reply.record, fallback=None)
+                record.update(reasoning=kept_answer(reasoning), answer=kept_answer(reply.text), call=reply.record,
+                              fallback=None)
                 return Caption(text=check_caption(prompt, "final prompt"), captioner=self.name, record=record)
             if attempt == 0:
                 record["retried"] = True
@@ -378,6 +444,8 @@ class CoTCaptioner(_VLMCaptionerBase):
         import warnings
 
         reason = "no \"Final prompt:\" line in the VLM's answer, after one retry with a reminder"
+        if record.get("unusable"):
+            reason = f"no usable \"Final prompt:\" line ({record['unusable'][-1]}), after one retry with a reminder"
         chosen = TemplateCaptioner()(image, target)
         record["fallback"] = {"captioner": chosen.captioner, "reason": reason, "answers": list(record["answers"]),
                               **chosen.record}

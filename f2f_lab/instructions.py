@@ -36,10 +36,11 @@ from typing import Any
 
 from PIL import Image
 
-from .captions import _PHOTO_PREFIX, check_caption, clean_caption  # the template captioner's own prefix rule, shared
+from .captions import _PHOTO_PREFIX, _quote, check_caption, clean_caption  # the template captioner's own prefix rule, shared
+from .captions import unusable_reason as _unusable  # one detector of refusals and garbage for captions and instructions
 from .errors import F2FError
 from .presets import get_preset
-from .vlm import make_vlm_client, user_turn
+from .vlm import kept_answer, make_vlm_client, user_turn
 
 INSTRUCTION_MODES = ("template", "vlm")
 INSTRUCTION_TEMPLATE = "Edit the image so that it shows {subject}."
@@ -52,7 +53,6 @@ VLM_REQUEST = (
     "the same and do not add anything the description does not ask for. Answer with the instruction only."
 )
 _INSTRUCTION_LABEL = re.compile(r"^[\s*_#>`]*(?:edit(?:ing)?\s+)?instruction[\s*_`]*[:\uff1a]\s*", re.IGNORECASE)
-_REFUSAL = re.compile(r"^(?:i[' ]?a?m sorry|sorry|i can(?:no|')t|i am unable|i'm unable|as an ai)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -85,14 +85,8 @@ def template_instruction(target: str, template: str = INSTRUCTION_TEMPLATE) -> I
 
 
 def unusable_reason(text: str) -> str | None:
-    """Why a cleaned VLM answer cannot serve as an instruction, or None when it can."""
-    if not text:
-        return "the VLM's answer was empty"
-    if _REFUSAL.match(text):
-        return "the VLM refused"
-    if len(text.split()) > MAX_INSTRUCTION_WORDS:
-        return f"the VLM's answer is longer than {MAX_INSTRUCTION_WORDS} words"
-    return None
+    """Why a cleaned VLM answer cannot serve as an instruction, or None when it can (`captions.unusable_reason`)."""
+    return _unusable(text, MAX_INSTRUCTION_WORDS)
 
 
 def clean_instruction(answer: str | None) -> str:
@@ -147,13 +141,13 @@ class VLMInstructor:
         target = check_caption(target)
         reply = self.client.chat(self.messages(image, target))  # an unreachable VLM raises VLMError here
         text = clean_instruction(reply.text)
-        record = {"vlm": _describe(self.client), "request": "f2f_lab.instructions.VLM_REQUEST", "answer": reply.text,
+        record = {"vlm": _describe(self.client), "request": "f2f_lab.instructions.VLM_REQUEST", "answer": kept_answer(reply.text),
                   "call": reply.record}
         reason = unusable_reason(text)
         if reason is None:
             return Instruction(text=text, method=self.name, record=record)
         fallback = self.fallback(image, target)
-        warnings.warn(f"{reason} ({reply.text!r}); the instruction comes from the template instead: {fallback.text!r}",
+        warnings.warn(f"{reason} ({_quote(reply.text)}); the instruction comes from the template instead: {fallback.text!r}",
                       stacklevel=2)
         return Instruction(text=fallback.text, method=fallback.method,
                            record={**record, **fallback.record, "requested": self.name, "fallback": reason})

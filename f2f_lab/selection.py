@@ -25,7 +25,7 @@ from .clip import load_clip
 from .errors import F2FError
 from .imaging import collage
 from .paper import C1_INSTRUCTION  # noqa: F401  (the paper's text lives in paper.py)
-from .vlm import VLMClient, VLMError, assistant_turn, user_turn
+from .vlm import VLMClient, VLMError, assistant_turn, kept_answer, user_turn
 
 
 @dataclass
@@ -95,6 +95,7 @@ _STATEMENT = re.compile(
     + r"(?:(?:image|edit|frame|tile|number|no\.)\s*)?#?\s*(-?\d+)(?!\d)(?!\.\d)",
     re.IGNORECASE,
 )
+_MAX_DIGITS = 6  # a choice is a tile number: anything longer is read as "outside 0..n", never converted
 _BARE_NUMBER = re.compile(_OPENING + r"#?(-?\d+)" + _CLOSING + r"\.?")
 
 
@@ -109,19 +110,22 @@ def parse_choice(text: str | None, n: int = 12) -> int:
     text = str(text or "")
     statements = list(_STATEMENT.finditer(text))
     if statements:
-        choice = int(statements[-1].group(1))
+        digits = statements[-1].group(1)
     else:
         bare = _BARE_NUMBER.fullmatch(text.strip())
         if bare is None:
             raise ChoiceError(f'no "The selected edit is:x" in the answer {_quote(text)}')
-        choice = int(bare.group(1))
+        digits = bare.group(1)
+    if len(digits.lstrip("-").lstrip("0")) > _MAX_DIGITS:  # int() of thousands of digits raises; no tile has them
+        raise ChoiceError(f"the answer chose a {len(digits.lstrip('-'))}-digit number, outside 0..{n}")
+    choice = int(digits)
     if not 0 <= choice <= n:
         raise ChoiceError(f"the answer chose {choice}, outside 0..{n}")
     return choice
 
 
 def _quote(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text[: limit * 4].split())
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
@@ -203,7 +207,7 @@ class VLMSelector:
                 reply = self.client.chat(messages)
             except VLMError as exc:
                 return self._fall_back(source, frames, target, indices, record, f"the VLM call failed: {exc}")
-            record["answers"].append(reply.text)
+            record["answers"].append(kept_answer(reply.text))
             record["calls"].append(reply.record)
             try:
                 tile = parse_choice(reply.text, n)
@@ -211,7 +215,7 @@ class VLMSelector:
                 problem = str(exc)
                 if attempt == 0:
                     record["retried"] = True
-                    messages = messages + [assistant_turn(reply.text), user_turn(_reminder(problem, n))]
+                    messages = messages + [assistant_turn(kept_answer(reply.text)), user_turn(_reminder(problem, n))]
                 continue
             record["fallback"] = None
             return Selection(index=0 if tile == 0 else indices[tile - 1], selector=self.name, tile=tile, record=record)

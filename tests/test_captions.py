@@ -115,12 +115,14 @@ def test_cleaning_happens_on_the_real_answer(source):
 
 
 @pytest.mark.parametrize("answer", ["", "   \n ", '""', "Caption:", "**Caption:**"])
-def test_an_empty_answer_is_an_error_not_a_caption(source, answer):
+def test_an_empty_answer_is_retried_then_the_template_caption_with_a_warning(source, answer):
     examples = [ICLExample(target="A lit lamp.", temporal="The lamp slowly lights up.")]
-    with openai_server(answer) as server:
+    with openai_server(answer, answer) as server:
         captioner = VLMCaptioner(base_url=server.base_url, icl_examples=examples)
-        with pytest.raises(F2FError, match="no caption"):
-            captioner(source, TARGET)
+        with pytest.warns(UserWarning, match="fell back to the 'template' caption"):
+            caption = captioner(source, TARGET)
+    assert caption.captioner == "template" and "empty" in caption.record["fallback"]["reason"]
+    assert len(server.requests) == 2
 
 
 def test_both_vlm_stages_share_one_client_and_keep_their_own_options(source):

@@ -93,7 +93,13 @@ OPTIONS = (
            "a hub id or folder (default: the preset's: gpt-4o; open: Qwen/Qwen2.5-VL-7B-Instruct)"),
     Option("--vlm-base-url", "vlm_base_url", "OpenAI-compatible server URL (default: $OPENAI_BASE_URL, else OpenAI)",
            preset_field=False),
+    Option("--vlm-timeout", "vlm_timeout", "seconds to wait for one answer of an OpenAI-compatible VLM (default: 120)",
+           type=float, metavar="SECONDS", preset_field=False),
+    Option("--vlm-retries", "vlm_retries", "further attempts after a VLM timeout, connection error or HTTP 429/5xx "
+           "(default: 3)", type=int, metavar="N", preset_field=False),
 )
+# The options that go to the OpenAI-compatible client (`vlm_options`), by its keyword names.
+VLM_CLIENT_OPTIONS = {"vlm_base_url": "base_url", "vlm_timeout": "timeout", "vlm_retries": "max_retries"}
 OPTION = {option.field: option for option in OPTIONS}
 # The editing commands' options (edit, demo, bench tedbench|posedit): every row but guidance,
 # which only the manifold study's FLUX sets take.
@@ -150,14 +156,21 @@ def editor_options(args: argparse.Namespace) -> dict:
             raise F2FError(f"{', '.join(given)} only apply to --method f2f; {args.method} edits from the target caption alone.")
         return {name: getattr(args, name, None) for name in EDITOR_FIELDS if not OPTION[name].f2f_only}
     backend = getattr(args, "vlm_backend", None)
-    base_url = getattr(args, "vlm_base_url", None)
-    if base_url and (backend or getattr(args.preset, "vlm_backend", "openai")) == "local":
-        raise F2FError("--vlm-base-url names an OpenAI-compatible server; the local VLM runs in this process. "
+    client = {key: getattr(args, name, None) for name, key in VLM_CLIENT_OPTIONS.items() if getattr(args, name, None) is not None}
+    if client and (backend or getattr(args.preset, "vlm_backend", "openai")) == "local":
+        given = ", ".join(OPTION[name].flag for name in VLM_CLIENT_OPTIONS if getattr(args, name, None) is not None)
+        raise F2FError(f"{given} set an OpenAI-compatible server's client; the local VLM runs in this process. "
                        "Drop one of them (or add --vlm openai).")
-    options = {name: getattr(args, name, None) for name in EDITOR_FIELDS if name != "vlm_base_url"}
-    # Asking for a VLM backend means using it: both stages ask the VLM unless told otherwise.
+    if client.get("timeout") is not None and not 0 < client["timeout"] < float("inf"):
+        raise F2FError(f"--vlm-timeout {client['timeout']:g}: give a positive number of seconds (default: 120).")
+    if client.get("max_retries") is not None and client["max_retries"] < 0:
+        raise F2FError(f"--vlm-retries {client['max_retries']}: give 0 or more further attempts (default: 3).")
+    options = {name: getattr(args, name, None) for name in EDITOR_FIELDS if name not in VLM_CLIENT_OPTIONS}
+    # Asking for a VLM backend means using it: both stages ask the VLM unless told otherwise; a preset's
+    # captioner that already asks the VLM (tiny-ifedit's "cot") stays.
     stage = "vlm" if backend else None
-    options["captioner"] = options["captioner"] or stage
+    preset_captioner = getattr(args.preset, "captioner", None)
+    options["captioner"] = options["captioner"] or (preset_captioner if stage and preset_captioner in ("vlm", "cot") else stage)
     options["selector"] = options["selector"] or stage
-    options["vlm_options"] = {"base_url": base_url} if base_url else None
+    options["vlm_options"] = client or None
     return options

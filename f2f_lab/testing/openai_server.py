@@ -13,8 +13,13 @@ under test runs its real `openai` client, in this process or in a subprocess (th
     request.model, request.roles, request.texts(), request.images()   # images decoded to PIL
 
 Each request consumes the next script item: a string (the answer), a `Reply` (status,
-delay, token counts) or a callable `request -> str | Reply`. When the script is used up,
-`default` answers (a string, Reply or callable), else HTTP 500 "script exhausted".
+delay, token counts, or a raw body) or a callable `request -> str | Reply`. When the script
+is used up, `default` answers (a string, Reply or callable), else HTTP 500 "script exhausted".
+
+Misbehaving servers, as script items: `not_json()`, `html_page()`, `text_page()`, `json_list()`,
+`no_message()` (200 replies that are no chat completion), `echo_authorization()` (the answer,
+or an error, quotes the request's Authorization header), `huge_answer(n)`, `control_characters()`
+and `hang()` (never answers until the server closes).
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ class Reply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: str | None = None  # sent as the body instead of a chat completion (with `content_type`)
+    content_type: str = "application/json"
 
 
 def error(status: int = 500, message: str = "scripted server error") -> Reply:
@@ -60,6 +67,63 @@ def error(status: int = 500, message: str = "scripted server error") -> Reply:
 def stall(seconds: float, text: str = "") -> Reply:
     """Answer `text` only after `seconds` (longer than the client's timeout: a timeout)."""
     return Reply(text=text, delay=seconds)
+
+
+def raw(body: str, content_type: str = "application/json", status: int = 200) -> Reply:
+    """A reply whose body is `body` as it is: not a chat completion (a proxy's page, a broken server)."""
+    return Reply(raw=body, content_type=content_type, status=status, headers={"x-should-retry": "false"})
+
+
+def not_json() -> Reply:
+    """A 200 reply that claims JSON but is not."""
+    return raw('{"choices": [{"message": ', "application/json")
+
+
+def html_page() -> Reply:
+    """A 200 HTML page, as a web app or a proxy's login page answers any path."""
+    return raw("<!DOCTYPE html><html><head><title>Sign in</title></head><body><h1>Welcome</h1></body></html>",
+               "text/html; charset=utf-8")
+
+
+def text_page() -> Reply:
+    """A 200 plain-text reply."""
+    return raw("OK", "text/plain")
+
+
+def json_list() -> Reply:
+    """A 200 reply that is a JSON list."""
+    return raw('[{"message": {"content": "The selected edit is:1"}}]')
+
+
+def no_message() -> Reply:
+    """A 200 chat completion whose choice has no message."""
+    return raw(json.dumps({"id": "chatcmpl-broken", "object": "chat.completion", "created": 0, "model": "test",
+                           "choices": [{"index": 0, "finish_reason": "stop"}]}))
+
+
+def echo_authorization(status: int = 200) -> Callable[["RecordedRequest"], Reply]:
+    """The answer (or, with an error status, the error message) quotes the request's Authorization header."""
+    def answer(request: "RecordedRequest") -> Reply:
+        text = f"Authorization: {request.headers.get('authorization', '')} (echoed). The selected edit is:1"
+        if status >= 400:
+            return error(status, text)
+        return Reply(text=text)
+    return answer
+
+
+def huge_answer(chars: int = 6_000_000, text: str = "The cat slowly yawns") -> Reply:
+    """An answer of `chars` characters: `text` repeated with no sentence end."""
+    return Reply(text=(text + " ") * (chars // (len(text) + 1) + 1))
+
+
+def control_characters(text: str = "The cat\x00 slowly \u202eyawns\x1b[31m wide.\x07") -> Reply:
+    """An answer with NUL, an RTL override, an escape sequence and a bell in it."""
+    return Reply(text=text)
+
+
+def hang() -> Reply:
+    """Never answer (until the server closes): a client's timeout ends the call."""
+    return Reply(delay=24 * 3600.0)
 
 
 ScriptItem = Union[str, Reply, Callable[["RecordedRequest"], Union[str, Reply]]]
@@ -206,11 +270,12 @@ def _handler_for(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format, *args):  # quiet: tests read server.requests instead
             pass
 
-        def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(payload).encode()
+        def _send_json(self, status: int, payload: dict[str, Any] | str, headers: dict[str, str] | None = None,
+                       content_type: str = "application/json") -> None:
+            data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
@@ -242,6 +307,9 @@ def _handler_for(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
             reply = server._next_reply(request)
             if reply.delay:
                 server._closing.wait(reply.delay)
+            if reply.raw is not None:
+                self._send_json(reply.status, reply.raw, reply.headers, reply.content_type)
+                return
             if reply.status >= 400:
                 payload = {"error": {"message": reply.text, "type": "server_error", "code": reply.status}}
             else:

@@ -14,6 +14,7 @@ from ..errors import F2FError
 from .client import (  # noqa: F401  (the package's face)
     DEFAULT_MODEL,
     LOCAL_PLACEHOLDER_KEY,
+    MAX_KEPT_ANSWER,
     NO_VLM_MESSAGE,
     OPENAI_URL,
     ChatReply,
@@ -22,7 +23,10 @@ from .client import (  # noqa: F401  (the package's face)
     assistant_turn,
     decode_data_url,
     image_data_url,
+    kept_answer,
     public_url,
+    redact,
+    strip_control,
     user_turn,
 )
 from .local import DEFAULT_LOCAL_MODEL, LocalVLM, local_model_id

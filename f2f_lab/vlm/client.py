@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import math
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -47,6 +50,41 @@ NO_VLM_MESSAGE = (
 
 class VLMError(F2FError):
     """A VLM call failed (unreachable server, timeout, HTTP error, unusable answer)."""
+
+
+# How much of one answer a run record keeps, and a message quotes (the full answer stays in memory for parsing).
+MAX_KEPT_ANSWER = 2000
+REDACTED = "[redacted]"
+# A bearer token anywhere in text a server sent ("Authorization: Bearer sk-...", an echoed header).
+_BEARER = re.compile(r"(?i)\bbearer\s+[^\s\"',;}\]]+")
+# Control characters that must not reach a caption, a record or a terminal: C0 but tab and newline,
+# DEL and C1, and the Unicode bidirectional overrides, embeddings, isolates and marks (RTL override...).
+_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # a terminal's colour or cursor command
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def strip_control(text: str) -> str:
+    """`text` without control characters (NUL, escape sequences, RTL overrides...); tabs and newlines stay."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", text))
+
+
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """`text` with each secret's value and any bearer token replaced by "[redacted]"."""
+    text = _BEARER.sub("Bearer " + REDACTED, str(text))
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def kept_answer(text: str | None, limit: int = MAX_KEPT_ANSWER) -> str:
+    """An answer as a record keeps it: control characters stripped, at most `limit` characters
+    (a longer one is cut and says how long it was)."""
+    text = strip_control(text or "")
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" [... cut: the answer had {len(text):,} characters]"
 
 
 def decode_data_url(url: str) -> Image.Image:
@@ -136,8 +174,13 @@ class VLMClient:
         self.base_url = base_url or OPENAI_URL
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
+        if not (math.isfinite(self.timeout) and self.timeout > 0):
+            raise F2FError(f"The VLM timeout must be a positive number of seconds (--vlm-timeout); got {timeout!r}.")
+        if self.max_retries < 0:
+            raise F2FError(f"The VLM retries must be 0 or more (--vlm-retries); got {max_retries!r}.")
         self.temperature = temperature
         self.max_tokens = max_tokens
+        self._api_key = api_key  # kept only to redact it from what a server sends back
         self._client = openai.OpenAI(api_key=api_key, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries)
 
     def describe(self) -> dict[str, Any]:
@@ -152,7 +195,13 @@ class VLMClient:
         }
 
     def chat(self, messages: list[dict[str, Any]], *, max_tokens: int | None = None) -> ChatReply:
-        """Send `messages` and return the first choice's text, or raise VLMError (max_tokens: this request's cap)."""
+        """Send `messages` and return the first choice's text, or raise VLMError (max_tokens: this request's cap).
+
+        Every failure is one VLMError: no connection, a timeout, an HTTP error, and a reply that
+        is not a chat completion (not JSON, an HTML or text page, a list, a choice without a
+        message). The answer comes back without control characters and with the API key and any
+        bearer token redacted; so does every message.
+        """
         import openai
 
         options: dict[str, Any] = {}
@@ -164,14 +213,19 @@ class VLMClient:
         where = "t" + subject[1:]
         start = time.perf_counter()
         try:
-            response = self._client.chat.completions.create(model=self.model, messages=messages, **options)
+            raw = self._client.chat.completions.with_raw_response.create(model=self.model, messages=messages, **options)
+            body = raw.http_response.text
+            content_type = raw.http_response.headers.get("content-type", "")
         except openai.APITimeoutError:
-            raise VLMError(
-                f"{subject} did not answer within {self.timeout:g} s ({self.max_retries} retries). "
-                "Check the server, or raise the timeout."
-            ) from None
+            elapsed = time.perf_counter() - start
+            attempts = self.max_retries + 1
+            raise VLMError(self._clean(
+                f"{subject} did not answer within {self.timeout:g} s ({attempts} attempt{'s' * (attempts > 1)}, "
+                f"{elapsed:.1f} s in all). Check the server, or raise --vlm-timeout (now {self.timeout:g} s) "
+                f"or lower --vlm-retries (now {self.max_retries}); in Python: timeout=, max_retries=."
+            )) from None
         except openai.APIConnectionError as exc:
-            raise VLMError(f"Could not reach {where} ({exc}). Is the server running and the URL right?") from None
+            raise VLMError(self._clean(f"Could not reach {where} ({exc}). Is the server running and the URL right?")) from None
         except openai.AuthenticationError:
             raise VLMError(f"{subject} refused the API key (HTTP 401). Check OPENAI_API_KEY.") from None
         except openai.NotFoundError:
@@ -181,24 +235,67 @@ class VLMClient:
             ) from None
         except openai.APIStatusError as exc:
             detail = exc.body.get("message") if isinstance(exc.body, dict) else None
-            raise VLMError(f"{subject} answered HTTP {exc.status_code}: {_short(detail or exc.message)}") from None
+            raise VLMError(self._clean(f"{subject} answered HTTP {exc.status_code}: {_short(detail or exc.message)}")) from None
+        except (openai.OpenAIError, OSError, ValueError) as exc:  # anything else the library or the transport raised
+            raise VLMError(self._clean(f"{subject} failed: {type(exc).__name__}: {_short(exc)}")) from None
         latency = time.perf_counter() - start
 
-        if not response.choices:
-            raise VLMError(f"{subject} sent a reply with no choices.")
-        text = response.choices[0].message.content or ""
-        usage = response.usage
+        text, payload = self._parse(subject, body, content_type)
+        choice = payload["choices"][0]
+        usage = payload.get("usage")
+        usage = usage if isinstance(usage, dict) else None
         record = {
             "model": self.model,
-            "served_model": response.model,  # the server's name for it, e.g. a dated snapshot
+            # the server's name for it, e.g. a dated snapshot
+            "served_model": self._clean(payload["model"])[:200] if isinstance(payload.get("model"), str) else None,
             "latency_s": round(latency, 3),
             # Plain names: the record writer drops keys that look like secrets ("token").
             "usage": None if usage is None else {
-                "prompt": usage.prompt_tokens, "completion": usage.completion_tokens, "total": usage.total_tokens,
+                "prompt": _count(usage.get("prompt_tokens")), "completion": _count(usage.get("completion_tokens")),
+                "total": _count(usage.get("total_tokens")),
             },
-            "finish_reason": response.choices[0].finish_reason,
+            "finish_reason": choice.get("finish_reason") if isinstance(choice.get("finish_reason"), str) else None,
         }
         return ChatReply(text=text, record=record)
+
+    def _parse(self, subject: str, body: str, content_type: str) -> tuple[str, dict[str, Any]]:
+        """(answer text, payload) of a 200 reply, or VLMError naming what came back instead of a chat completion."""
+        fix = " Check that the base URL is the server's OpenAI-compatible API (it ends in /v1) and not a web page or a proxy."
+
+        def refuse(what: str) -> VLMError:
+            return VLMError(self._clean(f"{subject} sent {what} instead of a chat completion.{fix}"))
+
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            kind = content_type.split(";")[0].strip() or "no content type"
+            return_what = f"a reply that is not JSON ({kind}: {_short(body, 80)!r})"
+            raise refuse(return_what) from None
+        if not isinstance(payload, dict):
+            raise refuse(f"a JSON {type(payload).__name__} ({_short(body, 80)!r})")
+        choices = payload.get("choices")
+        if not isinstance(choices, list) or not choices:
+            raise refuse("a reply with no choices")
+        choice = choices[0]
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(message, dict):
+            raise refuse("a choice without a message")
+        content = message.get("content")
+        if content is None:
+            content = ""
+        elif isinstance(content, list):  # content parts: keep their text
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+        elif not isinstance(content, str):
+            raise refuse(f"a message whose content is a JSON {type(content).__name__}")
+        return self._clean(content), payload
+
+    def _clean(self, text: str) -> str:
+        """Text from the server made safe to keep and print: no control characters, no key, no bearer token."""
+        return redact(strip_control(text), [self._api_key] if self._api_key != LOCAL_PLACEHOLDER_KEY else [])
+
+
+def _count(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _short(text: str, limit: int = 200) -> str:

@@ -41,7 +41,7 @@ from PIL import Image
 
 from ..errors import F2FError
 from ..loading import default_device, default_dtype, explained_load_errors, model_source, out_of_memory
-from .client import DEFAULT_MODEL, ChatReply, VLMError, decode_data_url
+from .client import DEFAULT_MODEL, ChatReply, VLMError, decode_data_url, kept_answer, strip_control
 
 DEFAULT_LOCAL_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
 PLACEMENTS = ("swap", "gpu", "cpu")
@@ -242,14 +242,14 @@ class LocalVLM:
         new = output[0, prompt_length:].cpu()
         ends = set(settings.eos_token_id if isinstance(settings.eos_token_id, list) else [settings.eos_token_id])
         stopped = len(new) > 0 and int(new[-1]) in ends
-        text = self.processor.decode(new, skip_special_tokens=True).strip()
+        text = strip_control(self.processor.decode(new, skip_special_tokens=True)).strip()  # as a server's answer
         image_id = getattr(self.network.config, "image_token_id", None)
         record = {
             "backend": self.backend,
             "model": self.model,
             "revision": self.revision,
             "generation": generation,
-            "answer": text,
+            "answer": kept_answer(text),
             "latency_s": round(latency, 3),
             "placement": self.placement,
             "device": str(where),
