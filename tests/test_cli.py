@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
@@ -190,30 +191,34 @@ def test_bad_numbers_and_captions_fail_before_loading_models(cat_path, tmp_path,
 
 
 def test_ctrl_c_exits_130_and_writes_no_half_run(cat_path, tmp_path):
-    out = tmp_path / "run"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "f2f_lab.cli", "edit", str(cat_path), "A photo of a cat yawning.",
-         "--preset", "tiny", "--frames", "9", "--steps", "50", "--out", str(out)],  # 50 steps: still editing at the signal
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
-    )
+    # The edit holds at its first denoising step (the CLI's test hook, F2F_TEST_HOLD_AT_STEP): the
+    # signal arrives mid-edit however fast or slow the machine is.
+    runs, held, log = tmp_path / "runs", tmp_path / "held", tmp_path / "stderr.txt"
+    runs.mkdir()
+    out = runs / "run"
+    with open(log, "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "f2f_lab.cli", "edit", str(cat_path), "A photo of a cat yawning.",
+             "--preset", "tiny", "--frames", "9", "--steps", "2", "--out", str(out)],
+            stdout=subprocess.PIPE, stderr=stderr, text=True, env={**os.environ, "F2F_TEST_HOLD_AT_STEP": str(held)},
+        )
     try:
-        seen = []
-        for line in proc.stderr:  # until the models are loaded and the edit has begun
-            seen.append(line)
-            if "models ready" in line:
-                break
+        deadline = time.monotonic() + 600  # model loading on a loaded machine; a bound, not a race
+        while not held.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert held.exists(), f"the edit never reached its first step (exit {proc.poll()}): {log.read_text()}"
         proc.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
-        _, rest = proc.communicate(timeout=120)
+        proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    err = "".join(seen) + rest
+    err = log.read_text()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     message = [line for line in err.splitlines() if line.startswith("f2f: interrupted")]
     assert len(message) == 1 and "not written" in message[0], err
-    assert list(tmp_path.iterdir()) == []  # true: no run folder, no temporary folder beside it
+    assert list(runs.iterdir()) == []  # true: no run folder, no temporary folder beside it
 
 
 def test_ctrl_c_in_a_benchmark_says_how_far_it_got_and_how_to_resume(tmp_path, monkeypatch, capsys):

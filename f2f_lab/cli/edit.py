@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -104,10 +105,29 @@ def run_edit(args, image, target: str, out: Path) -> list[Path]:
             editor.edit(image, target, seed=seed).save(folder, overwrite=args.overwrite)
             print(f"seed {seed}: {args.method} -> {folder}")
         return outs
-    results = editor.edit_seeds(image, target, seeds, caption=args.caption)
+    results = editor.edit_seeds(image, target, seeds, caption=args.caption, **_test_hold_at_step())
     for folder, result in zip(outs, results):
         result.save(folder, overwrite=args.overwrite)
         chosen = "kept the source (no frame completes the edit)" if result.index == 0 else f"frame {result.index} of {len(result.frames)}"
         print(f"seed {result.seed}: {chosen} -> {folder}")
         print(f"  temporal caption: {result.caption}")
     return outs
+
+
+def _test_hold_at_step() -> dict:
+    """A test hook, off unless F2F_TEST_HOLD_AT_STEP names a file: at the first denoising step the
+    edit creates that file and waits (at most 60 s) until the test deletes it, so that a test can
+    signal the process at a known point whatever the machine's speed (tests/test_cli.py)."""
+    flag = os.environ.get("F2F_TEST_HOLD_AT_STEP")
+    if not flag:
+        return {}
+
+    def hold(pipe, step, timestep, callback_kwargs):
+        if step == 0:
+            Path(flag).touch()
+            deadline = time.monotonic() + 60
+            while Path(flag).exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        return callback_kwargs
+
+    return {"callback_on_step_end": hold}
