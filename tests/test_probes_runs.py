@@ -93,6 +93,9 @@ def test_seeds_are_saved_one_by_one_and_a_rerun_computes_only_the_rest(cat_path,
     assert {name: (out / "seed-0" / name).read_bytes() for name in RUN_FILES} == seed_0
     captions = {json.loads((out / f"seed-{s}" / "record.json").read_text())["caption"]["text"] for s in (0, 1)}
     assert len(captions) == 1  # one temporal caption for every seed, as in one uninterrupted run
+    code, _, err = f2f("edit", cat_path, "A photo of a dog.", *FAST, "--seeds", "0", "1", "--out", out)
+    assert_one_line_error(code, err, "another edit", "target")  # a different edit is not mixed in
+    assert "models ready" not in err
 
 
 # -- cause 3: an unwritable --out is refused before loading; a failed save keeps the edit -------

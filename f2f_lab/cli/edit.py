@@ -105,7 +105,8 @@ def run_edit(args, image, target: str, out: Path) -> list[Path]:
     folders = {seed: out / f"seed-{seed}" if several else out for seed in seeds}
     config = scrub(json.loads(json.dumps(
         {"image_sha256": image_hash(image), "target": target, "method": args.method, "preset": preset.to_dict(),
-         "options": options, "caption": args.caption}, sort_keys=True, default=str)))
+         "options": {k: v for k, v in options.items() if k not in PLACEMENT_OPTIONS}, "caption": args.caption},
+        sort_keys=True, default=str)))
     done, replace = _earlier_seeds(out, folders, config, files, args.overwrite) if several else ({}, {})
     for seed, folder in folders.items():  # never lose an earlier run, nor a file no run wrote
         if seed not in done:
@@ -150,6 +151,7 @@ def run_edit(args, image, target: str, out: Path) -> list[Path]:
 
 
 SEEDS_FILE = "seeds.json"  # what a --seeds run edits, so that a rerun of the same command resumes it
+PLACEMENT_OPTIONS = ("device", "offload", "vlm_options")  # where it runs, not what it computes: a resume may change them
 
 
 def _earlier_seeds(out: Path, folders: dict[int, Path], config: dict, files, overwrite: bool):
