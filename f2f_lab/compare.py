@@ -36,6 +36,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -55,7 +56,8 @@ from .loading import release_memory
 from .metrics import Scorer, clip_score_header
 from .pages import compare_html, render_compare_page
 from .presets import get_preset
-from .records import write_json_atomic, write_text_atomic
+from .records import check_writable_dir, recover_folder, write_json_atomic, write_text_atomic
+from .results import save_or_recover
 from .vlm import make_vlm_client
 
 DEFAULT_COMPARE_METHODS = ("f2f", "chronoedit", "kontext", "qwen-edit", "ledits")
@@ -192,7 +194,7 @@ def compare(
     stray = sorted(set(method_options) - set(methods))
     if stray:
         raise F2FError(f"method_options names {', '.join(stray)}, which is not among the methods compared.")
-    out = Path(out)
+    out = check_writable_dir(out)
     scorer = scorer or Scorer.from_preset(preset, device=device)
     config = {"image_sha256": image_hash(source), "image_size": list(source.size), "caption": caption, "seed": int(seed),
               "preset": preset.name, "scorer": scorer.config(), "instruction": instruction}
@@ -209,14 +211,18 @@ def compare(
     for method in bar:
         bar.set_postfix_str(method)
         folder = out / method
+        recover_folder(folder)  # a killed run's temporaries removed, a lone earlier folder put back
         finished = None if overwrite else _finished(folder, config)
         if finished is not None:
-            result.runs[method] = MethodRun(method, load_image(folder / "edited.png"), finished, folder, reused=True)
-            continue
+            try:
+                result.runs[method] = MethodRun(method, load_image(folder / "edited.png"), finished, folder, reused=True)
+                continue
+            except (F2FError, OSError, ValueError):  # a damaged finished folder is recomputed, never a dead end
+                tqdm.write(f"{method}: {folder / 'edited.png'} is unreadable; computing {method} again", file=sys.stderr)
         options = _editor_options(method, instruction, vlm, device, progress, method_options.get(method, {}))
         edited = _edit_with_fresh_editor(method, preset, options, source, caption, int(seed))
         edited.metrics = scorer.score(source, edited.image, caption)
-        edited.save(folder, overwrite=True)
+        save_or_recover(edited, folder, overwrite=True)
         result.runs[method] = MethodRun(method, edited.image, json.loads((folder / "record.json").read_text("utf-8")), folder)
     bar.close()
     _write_outputs(result)

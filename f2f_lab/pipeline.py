@@ -10,7 +10,7 @@ Each stage is a plain object with one call and can be swapped for another.
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from PIL import Image
 
@@ -154,15 +154,17 @@ class Frame2Frame:
 
     def edit_seeds(self, image: ImageInput, target: str, seeds: Iterable[int], **kwargs) -> list[EditResult]:
         """One edit per seed with one temporal caption, as the paper's best-of-seeds protocol does."""
+        return list(self.iter_seeds(image, target, seeds, **kwargs))
+
+    def iter_seeds(self, image: ImageInput, target: str, seeds: Iterable[int], **kwargs) -> Iterator[EditResult]:
+        """`edit_seeds`, each edit yielded as soon as it is done (so that it can be saved before the next starts)."""
         source = load_image(image)
         target = check_caption(target)
         start = time.perf_counter()
         caption = self._caption(source, target, kwargs.pop("caption", None))
         caption_seconds = time.perf_counter() - start
-        return [
-            self._generate_and_select(source, target, caption, seed, {"caption": caption_seconds}, **kwargs)
-            for seed in seeds
-        ]
+        for seed in seeds:
+            yield self._generate_and_select(source, target, caption, seed, {"caption": caption_seconds}, **kwargs)
 
     def _caption(self, source: Image.Image, target: str, caption: str | Caption | None) -> Caption:
         if isinstance(caption, Caption):

@@ -8,9 +8,12 @@ is an `EditResultBase`: the fields every edit has, one `save`, and one record he
 from __future__ import annotations
 
 import copy
+import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
@@ -21,7 +24,7 @@ from .errors import F2FError
 from .imaging import collage, image_hash, save_image, save_video, strip
 from .pages import render_report
 from .presets import TINY_NOTICE
-from .records import atomic_folder, write_json_atomic, write_text_atomic
+from .records import atomic_folder, recover_folder, temp_prefix, write_json_atomic, write_text_atomic
 from .selection import tile_frames, tile_of
 from .version import __version__
 
@@ -31,14 +34,68 @@ REFINED_FILES = ("refined.png", "chosen.png")
 
 
 def check_writable(out: str | Path, overwrite: bool = False, files: tuple[str, ...] = RUN_FILES) -> Path:
-    """Refuse to write into a folder that already holds a run, unless told to overwrite."""
+    """Refuse to write into a folder that already holds a run, unless told to overwrite.
+
+    For a run that writes a record.json, a file with one of the run's names that no recorded earlier
+    run wrote (a user's own chosen.png, say) is refused even with `overwrite`: only files an earlier
+    run's record lists (`recorded_files`) are ever replaced or deleted. Leftovers of a killed writer
+    are cleaned up first (`records.recover_folder`).
+    """
     out = Path(out)
+    recover_folder(out)
     if out.exists() and not out.is_dir():
         raise F2FError(f"'{out}' exists and is not a folder; choose another --out.")
     existing = [name for name in files if (out / name).exists()]
+    if "record.json" in files and existing:
+        foreign = [name for name in existing if name not in recorded_files(out, files)]
+        if foreign:
+            raise F2FError(f"'{out}' holds {', '.join(foreign)}, which no recorded run wrote there; move "
+                           f"{'it' if len(foreign) == 1 else 'them'} away or choose another --out (--overwrite never deletes them).")
     if existing and not overwrite:
         raise F2FError(f"'{out}' already holds a run ({', '.join(existing)}); pass --overwrite or choose another --out.")
     return out
+
+
+def recorded_files(out: str | Path, files: tuple[str, ...] = RUN_FILES + REFINED_FILES) -> set[str]:
+    """The files of `files` that the run recorded in `out` wrote: none without record.json.
+
+    A record lists its files ("files"); an older record without that list owns the run files
+    of `files`, and refined.png / chosen.png only when its refinement happened.
+    """
+    out = Path(out)
+    if not (out / "record.json").is_file():
+        return set()
+    try:
+        record = json.loads((out / "record.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = None
+    if isinstance(record, dict) and isinstance(record.get("files"), list):
+        return {str(name) for name in record["files"]} | {"record.json"}
+    refined = isinstance(record, dict) and isinstance(record.get("refine"), dict) and record["refine"].get("refined")
+    return {name for name in files if refined or name not in REFINED_FILES}
+
+
+def save_or_recover(result: "EditResultBase", out: str | Path, overwrite: bool = False) -> Path:
+    """`result.save(out)`; when the disk refuses (full, read-only, gone), save it in a recovery folder instead.
+
+    The computed edit is never lost to a failed write: the F2FError names where it was kept
+    (under the system's temporary folder) and why `out` failed.
+    """
+    try:
+        return result.save(out, overwrite=overwrite)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        name = re.sub(r"[^\w.-]", "_", Path(out).name) or "run"
+        try:
+            base = Path(tempfile.gettempdir()) / "f2f-recovered"
+            base.mkdir(parents=True, exist_ok=True)
+            recovery = Path(tempfile.mkdtemp(prefix=f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-", dir=base))
+            result.save(recovery, overwrite=True)
+        except OSError as again:
+            raise F2FError(f"Could not write '{out}' ({reason}), nor a recovery copy ({again}); the edit is lost. "
+                           "Free some space and rerun.") from None
+        raise F2FError(f"Could not write '{out}' ({reason}); the computed edit is kept in '{recovery}'. "
+                       f"Free space or fix '{Path(out).parent}', then move that folder to '{out}'.") from None
 
 
 def record_header(method: str, source: Image.Image, target: str, *, tiny: bool) -> dict[str, Any]:
@@ -80,10 +137,15 @@ class EditResultBase:
         save_image(self.source_output, folder / "source.png")
         save_image(self.image, folder / "edited.png")
         self._write_more(folder)
-        record = self._saved_record()
+        record = {**self._saved_record(), "files": list(self.written_files)}
         if self.metrics is not None:
             record["metrics"] = self.metrics
         write_json_atomic(folder / "record.json", record)
+
+    @property
+    def written_files(self) -> tuple[str, ...]:
+        """The files `save` writes (listed in record.json, so that `--overwrite` replaces only these)."""
+        return self.files
 
     def _write_more(self, folder: Path) -> None:
         """The subclass's own files, written before record.json."""
@@ -172,6 +234,10 @@ class EditResult(EditResultBase):
         """
         return super().save(out, overwrite=overwrite)
 
+    @property
+    def written_files(self) -> tuple[str, ...]:
+        return RUN_FILES + (REFINED_FILES if self.refined is not None else ())
+
     def _write_files(self, folder: Path) -> None:
         super()._write_files(folder)
         write_text_atomic(folder / "report.html", render_report(self))
@@ -199,11 +265,12 @@ def save_run(out: str | Path, write_files, files: Sequence[str], *, overwrite: b
     """
     out = check_writable(out, overwrite, files=tuple(files))
     others = [p.name for p in out.iterdir() if p.name not in files] if out.is_dir() else []
-    if not others:
+    mount = os.path.ismount(out)  # a mount point cannot be renamed over: its files go in one by one
+    if not others and not mount:
         with atomic_folder(out, replace=overwrite) as tmp:
             write_files(tmp)
         return out
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    staging = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name), suffix=".tmp", dir=out if mount else out.parent))
     try:
         write_files(staging)
         for name in sorted(files, key=lambda name: name == "record.json"):

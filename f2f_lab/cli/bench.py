@@ -23,7 +23,7 @@ from ..bench.speed import compare, measure_speed
 from ..bench.tables import build_table, write_table
 from ..errors import F2FError
 from ..presets import PRESETS, TINY_NOTICE
-from ..records import write_json_atomic
+from ..records import check_writable_file, write_json_atomic
 from .options import add_editor_options, add_options, add_preset_option, editor_options
 
 
@@ -186,6 +186,8 @@ def run_speed_command(args) -> int:
         warmup=args.warmup, seed=args.seed, device=args.device, tiny_models=args.tiny_models,
         random_weights=args.random_weights, metrics=not args.no_metrics,
     )
+    if args.json:
+        check_writable_file(args.json, "--json")  # before minutes of measuring
     if args.compare:
         outcome = compare(args.preset, args.compare, **options)
     else:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from ..captions import check_caption
+from ..captions import Caption, check_caption
 from ..editors import PEER_METHODS, make_editor
+from ..editors.base import BASELINE_RUN_FILES
 from ..errors import F2FError
-from ..imaging import load_image, to_canvas
+from ..imaging import image_hash, load_image, to_canvas
 from ..presets import TINY_NOTICE
-from ..results import check_writable
+from ..records import check_writable_dir, recover_folder, scrub, write_json_atomic
+from ..results import REFINED_FILES, RUN_FILES, check_writable, recorded_files, save_or_recover
 from ..samples import SAMPLES_DIR
 from ..video.backends import backends_table
 from .options import add_editor_options, add_preset_option, editor_options, preset_overrides
@@ -71,7 +74,12 @@ def run_models_command(args) -> None:
 
 
 def run_edit(args, image, target: str, out: Path) -> list[Path]:
-    """Edit `image` toward `target` as the parsed options say; one run folder per seed."""
+    """Edit `image` toward `target` as the parsed options say; one run folder per seed.
+
+    With several seeds each seed's folder is saved as soon as that seed is done, and a rerun of the
+    same command (same image, target and settings, recorded in OUT/seeds.json) keeps the finished
+    seeds and computes only the others, with the temporal caption the finished ones used.
+    """
     # Everything a user can get wrong is checked before minutes of model loading.
     options = editor_options(args)
     if args.instruction is not None:
@@ -92,26 +100,121 @@ def run_edit(args, image, target: str, out: Path) -> list[Path]:
         raise F2FError(f"Seeds must be integers from 0 to 2**63 - 1; got {' '.join(map(str, seeds))}.")
     if args.caption is not None:
         check_caption(args.caption, "temporal caption (--caption)")
-    outs = [out] if len(seeds) == 1 else [out / f"seed-{seed}" for seed in seeds]
-    for folder in outs:  # never lose an earlier run
-        check_writable(folder, args.overwrite)
+    check_writable_dir(out)
+    files = RUN_FILES + REFINED_FILES if args.method == "f2f" else BASELINE_RUN_FILES
+    several = len(seeds) > 1
+    folders = {seed: out / f"seed-{seed}" if several else out for seed in seeds}
+    config = scrub(json.loads(json.dumps(
+        {"image_sha256": image_hash(image), "target": target, "method": args.method, "preset": preset.to_dict(),
+         "options": {k: v for k, v in options.items() if k not in PLACEMENT_OPTIONS}, "caption": args.caption},
+        sort_keys=True, default=str)))
+    done, replace = _earlier_seeds(out, folders, config, files, args.overwrite) if several else ({}, {})
+    for seed, folder in folders.items():  # never lose an earlier run, nor a file no run wrote
+        if seed not in done:
+            check_writable(folder, replace.get(seed, args.overwrite), files=files)
+    for seed, record in done.items():
+        print(f"seed {seed}: already done -> {folders[seed]} (kept, not recomputed)")
+    todo = [seed for seed in seeds if seed not in done]
+    if not todo:
+        return list(folders.values())
+    caption = args.caption
+    if caption is None and done and args.method == "f2f":  # one temporal caption for every seed, as before
+        caption = _caption_of(next(iter(done.values())))
+    if several:
+        write_json_atomic(out / SEEDS_FILE, config)
     if preset.is_tiny:
         print(TINY_NOTICE, file=sys.stderr)
     start = time.perf_counter()
     editor = make_editor(args.method, preset, **options)
     print(f"models ready in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    if args.method != "f2f":
-        for folder, seed in zip(outs, seeds):
-            editor.edit(image, target, seed=seed).save(folder, overwrite=args.overwrite)
-            print(f"seed {seed}: {args.method} -> {folder}")
-        return outs
-    results = editor.edit_seeds(image, target, seeds, caption=args.caption, **_test_hold_at_step())
-    for folder, result in zip(outs, results):
-        result.save(folder, overwrite=args.overwrite)
-        chosen = "kept the source (no frame completes the edit)" if result.index == 0 else f"frame {result.index} of {len(result.frames)}"
-        print(f"seed {result.seed}: {chosen} -> {folder}")
-        print(f"  temporal caption: {result.caption}")
-    return outs
+    if args.method == "f2f":
+        results = editor.iter_seeds(image, target, todo, caption=caption, **_test_hold_at_step())
+    else:
+        results = (editor.edit(image, target, seed=seed) for seed in todo)
+    saved = list(done)
+    try:
+        for seed, result in zip(todo, results):  # each seed is saved before the next is computed
+            save_or_recover(result, folders[seed], overwrite=replace.get(seed, args.overwrite))
+            saved.append(seed)
+            if args.method != "f2f":
+                print(f"seed {seed}: {args.method} -> {folders[seed]}")
+                continue
+            chosen = "kept the source (no frame completes the edit)" if result.index == 0 else f"frame {result.index} of {len(result.frames)}"
+            print(f"seed {seed}: {chosen} -> {folders[seed]}")
+            print(f"  temporal caption: {result.caption}")
+    except BaseException:
+        if several:
+            left = [seed for seed in seeds if seed not in saved]
+            print(f"f2f: seeds saved in {out}: {' '.join(map(str, sorted(saved))) or 'none'}; not done: "
+                  f"{' '.join(map(str, left))}. Rerun the same command to compute only those.", file=sys.stderr)
+        raise
+    return list(folders.values())
+
+
+SEEDS_FILE = "seeds.json"  # what a --seeds run edits, so that a rerun of the same command resumes it
+PLACEMENT_OPTIONS = ("device", "offload", "vlm_options")  # where it runs, not what it computes: a resume may change them
+
+
+def _earlier_seeds(out: Path, folders: dict[int, Path], config: dict, files, overwrite: bool):
+    """({seed: record} of seeds a rerun keeps, {seed: overwrite} for the others) for a --seeds run into `out`.
+
+    A seed is kept when OUT/seeds.json says the same edit and its folder is complete and readable;
+    a damaged folder of that edit is recomputed (and replaced), saying so. A folder of another edit
+    is refused unless `overwrite`.
+    """
+    try:
+        earlier = json.loads((out / SEEDS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        earlier = None
+    if overwrite or earlier != config:
+        if earlier is not None and not overwrite and any((f / "record.json").exists() for f in folders.values()):
+            different = sorted(k for k in config if not isinstance(earlier, dict) or earlier.get(k) != config[k])
+            raise F2FError(f"'{out}' holds seeds of another edit (different {', '.join(different)}); "
+                           "choose another --out, or pass --overwrite to recompute them.")
+        return {}, {}
+    done, replace = {}, {}
+    for seed, folder in folders.items():
+        recover_folder(folder)
+        if not (folder / "record.json").exists():
+            continue
+        record, problem = _finished_seed(folder, config, seed)
+        if record is not None:
+            done[seed] = record
+        else:
+            print(f"seed {seed}: {folder} is damaged ({problem}); computing it again", file=sys.stderr)
+            replace[seed] = True
+    return done, replace
+
+
+def _finished_seed(folder: Path, config: dict, seed: int):
+    """(record, None) when `folder` holds this seed of this edit, whole and readable; else (None, what is wrong)."""
+    try:
+        record = json.loads((folder / "record.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, "record.json is unreadable"
+    if not isinstance(record, dict):
+        return None, "record.json is not a record"
+    inputs = record.get("inputs") or {}
+    recorded_seed = (record.get("video") or {}).get("seed", (record.get("parameters") or {}).get("seed"))
+    if inputs.get("image_sha256") != config["image_sha256"] or inputs.get("target") != config["target"] or recorded_seed != seed:
+        return None, "its record.json is of another image, target or seed"
+    missing = sorted(name for name in recorded_files(folder) if not (folder / name).is_file())
+    if missing:
+        return None, f"{', '.join(missing)} missing"
+    try:
+        load_image(folder / "edited.png")
+    except (F2FError, OSError, ValueError):
+        return None, "edited.png is unreadable"
+    return record, None
+
+
+def _caption_of(record: dict) -> Caption | None:
+    """The temporal caption a finished seed used (None when its record has none)."""
+    caption = record.get("caption") or {}
+    if not isinstance(caption.get("text"), str):
+        return None
+    return Caption(text=caption["text"], captioner=str(caption.get("captioner", "given")),
+                   record={k: v for k, v in caption.items() if k not in ("text", "captioner")})
 
 
 def _test_hold_at_step() -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..records import check_writable_dir
 from ..toy.evaluate import evaluate_edits, table_markdown, write_table
 from ..toy.train import BATCH, DEFAULT_STEPS, train
 
@@ -27,6 +28,7 @@ def add_parser(subparsers) -> None:
 
 
 def run_train_command(args) -> int:
+    check_writable_dir(args.out)  # before minutes of training
     records = train(args.out, steps=args.steps, seed=args.seed, which=args.which, batch=args.batch)
     for kind, record in records.items():
         print(f"{kind}: {record['parameters']} parameters, {record['steps']} steps in {record['seconds']:.0f} s, "
