@@ -253,21 +253,29 @@ def strip(
     chosen: int | None = None,
     height: int = 128,
     gap: int = 4,
+    labels: Sequence[str] | None = None,
 ) -> Image.Image:
-    """A row of thumbnails of `frames[i]` for i in `indices`, each numbered, `chosen` outlined."""
+    """A row of thumbnails of `frames[i]` for i in `indices`, `chosen` outlined.
+
+    Each thumbnail is labelled with its index, or with `labels` (one per thumbnail shown, e.g.
+    `["source", "0.3", "0.5"]` for a strip that is not a video's frames).
+    """
     indices = list(range(len(frames))) if indices is None else list(indices)
+    labels = [str(i) for i in indices] if labels is None else [str(label) for label in labels]
+    if len(labels) != len(indices):
+        raise ValueError(f"{len(labels)} labels for {len(indices)} thumbnails; give one label per thumbnail")
     thumbs = [_fit_height(frames[i], height) for i in indices]
     border = max(3, height // 24)
     width = sum(t.width for t in thumbs) + gap * (len(thumbs) + 1)
     canvas = Image.new("RGB", (width, height + 2 * gap + 2 * border), (24, 24, 24))
     draw = ImageDraw.Draw(canvas)
     x = gap
-    for index, thumb in zip(indices, thumbs):
+    for index, thumb, label in zip(indices, thumbs, labels):
         y = gap + border
         if index == chosen:
             draw.rectangle([x - border, y - border, x + thumb.width + border - 1, y + height + border - 1], fill=CHOSEN_COLOUR)
         canvas.paste(thumb, (x, y))
-        _label(draw, (x + 4, y + 2), str(index), max(10, height // 6))
+        _label(draw, (x + 4, y + 2), label, max(10, height // 6))
         x += thumb.width + gap
     return canvas
 

@@ -17,12 +17,16 @@ from ..imaging import image_hash, load_image, to_canvas
 from ..presets import TINY_NOTICE
 from ..records import check_writable_dir, recover_folder, scrub, write_json_atomic
 from ..results import REFINED_FILES, RUN_FILES, check_writable, recorded_files, save_or_recover
+from ..toy.demo import ToyDemoResult
 from ..samples import SAMPLES_DIR
 from ..video.backends import backends_table
 from .options import add_editor_options, add_preset_option, editor_options, preset_overrides
+from .toy import run_toy_demo
 
 DEMO_IMAGE = SAMPLES_DIR / "cat.jpg"
 DEMO_TARGET = "A photo of a cat yawning."
+DEMO_IMAGE_ARG = "data/samples/cat.jpg"  # as the README writes it, from the repository's root
+DEMO_TOY = "toy"  # the toy edit's folder inside the demo's --out
 
 
 def add_parser(subparsers) -> None:
@@ -34,8 +38,9 @@ def add_parser(subparsers) -> None:
     _add_edit_options(edit, "paper")
     edit.set_defaults(run=run_edit_command)
 
-    demo = subparsers.add_parser("demo", help="edit a bundled sample image and write a report")
-    demo.add_argument("--out", default="runs/demo", help="run folder (default: %(default)s)")
+    demo = subparsers.add_parser("demo", help="edit a bundled sample image and write a report; then one real toy edit in OUT/toy")
+    demo.add_argument("--out", default="runs/demo", help="run folder (default: %(default)s); the toy edit goes to OUT/toy")
+    demo.add_argument("--no-toy", action="store_true", help="skip the toy edit (the learned toy models, a few seconds)")
     _add_edit_options(demo, "tiny")
     demo.set_defaults(run=run_demo_command)
 
@@ -62,11 +67,23 @@ def run_edit_command(args) -> None:
 
 
 def run_demo_command(args) -> None:
-    outs = run_edit(args, DEMO_IMAGE, DEMO_TARGET, Path(args.out))
+    """The bundled photo with --preset (tiny: noise, plumbing only), then one real toy edit in OUT/toy."""
+    out = Path(args.out)
+    toy_out = out / DEMO_TOY
+    if not args.no_toy:  # both refusals before either edit runs
+        check_writable(toy_out, args.overwrite, files=ToyDemoResult.files)
+    outs = run_edit(args, DEMO_IMAGE, DEMO_TARGET, out)
     for folder in outs if args.method == "f2f" else []:  # baselines write no report
         print(f"report: {folder / 'report.html'}")
     if args.preset.is_tiny:
         print(TINY_NOTICE)
+    if not args.no_toy:
+        run_toy_demo(toy_out, seed=(args.seeds or [args.seed])[0], overwrite=args.overwrite)
+        print(f"toy report: {toy_out / 'report.html'}")
+    noise = " (tiny preset: noise)" if args.preset.is_tiny else ""
+    print(f"\nThe photo edit{noise}: {out}" + ("" if args.no_toy else f"; the toy edit (real, toy size): {toy_out}") + ".")
+    print(f'A real photo edit needs a GPU: f2f edit {DEMO_IMAGE_ARG} "{DEMO_TARGET}" --preset paper '
+          "(GPT-4o; OPENAI_API_KEY) or --preset open (local Qwen2.5-VL); see README.md, \"Real edits on a GPU\".")
 
 
 def run_models_command(args) -> None:

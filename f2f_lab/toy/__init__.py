@@ -58,10 +58,11 @@ __all__ = [
 
 # The learned toy models (issue 18, second step): a diffusers image-to-video model and an
 # SDEdit image model trained on toy videos and images, a CLIP-free selector, and the table.
-from .evaluate import evaluate_edits, load_table, table_markdown
+from .evaluate import evaluate_edits, load_table, source_image, table_markdown
 from .registration import TOY_PRESET
 from .sdedit import ToySDEdit
 from .selection import ToyFactorSelector
 from .video_model import ToyVideoGenerator
 
-__all__ += ["TOY_PRESET", "ToyFactorSelector", "ToySDEdit", "ToyVideoGenerator", "evaluate_edits", "load_table", "table_markdown"]
+__all__ += ["TOY_PRESET", "ToyFactorSelector", "ToySDEdit", "ToyVideoGenerator", "evaluate_edits", "load_table", "source_image",
+            "table_markdown"]

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+from PIL import Image
 
 from ..captions import TemplateCaptioner
 from ..paper import PAPER_TARGET
@@ -44,18 +45,28 @@ from .registration import TOY_PRESET  # noqa: F401  (the preset `f2f edit --pres
 from .sdedit import STRENGTHS, ToySDEdit
 from .selection import ToyFactorSelector
 from .sets import SET_FACTORS, sample_set
-from .video_model import ToyVideoGenerator
+from .video_model import SIZE as VIDEO_SIZE, ToyVideoGenerator
 from .world import QUANTISATION_RMS, ToyFactors, render
 
 EVAL_STREAM = 18_2  # issue 18, step 2: the sources' random stream, apart from the sets' and the training's
 COLOUR_TOLERANCE = 0.1
-SIZE = 32
+SIZE = VIDEO_SIZE  # the learned models' image side
 TABLE = data_path("toy", "table.json")
 
 
 
-def eval_source(seed: int) -> ToyFactors:
-    return sample_set("ai", np.random.default_rng((EVAL_STREAM, seed)))
+def eval_source(seed: int, key: str = "ai") -> ToyFactors:
+    """The factors of toy source `seed`: an image of set `key` drawn from the evaluation's stream.
+
+    The table's sources are `eval_source(0..49)` (set "ai"); another set at the same seed is the
+    same person (colours, position) in that set's pose and shirt.
+    """
+    return sample_set(key, np.random.default_rng((EVAL_STREAM, seed)))
+
+
+def source_image(seed: int = 0, key: str = "ai") -> Image.Image:
+    """Toy source `seed` of set `key` rendered at the learned models' 32 px (`f2f toy source` writes it)."""
+    return render(eval_source(seed, key), SIZE)
 
 
 def score(fit: FactorFit, source: ToyFactors) -> dict:

@@ -192,7 +192,19 @@ class ToyVideoGenerator:
         return SIZE, SIZE
 
     def canvas_for(self, source_size: tuple[int, int], *, geometry: str, canvas: tuple[int, int]) -> tuple[int, int]:
-        """Always the 32 x 32 canvas (the toy world's images are square)."""
+        """The 32 x 32 canvas, for a 32 x 32 source only: any other size is refused, with the fix.
+
+        A toy image rendered at another size and shrunk to 32 px is not a 32 px rendering: a
+        64 px one lands 0.02-0.09 from the 32 px manifold (a rendering: 0.0006; photos from 0.1),
+        and its edits come out up to 3.5 times farther from the manifold. So no silent resize.
+        """
+        if tuple(source_size) != self.canvas:
+            width, height = source_size
+            raise F2FError(
+                f"The toy models edit {SIZE}x{SIZE} toy images; this one is {width}x{height}, and shrinking it would "
+                f"blur it off the toy manifold. Render the source at {SIZE} px: f2f toy source --out person.png, or "
+                f"toy.render(factors, {SIZE}) (a toy set image's factors: toy.factors_of(file)). A photo needs "
+                "--preset paper (GPU) or tiny.")
         return self.canvas
 
     def __call__(self, image: Image.Image, prompt: str, *, num_frames: int = FRAMES, num_inference_steps: int = 20,
