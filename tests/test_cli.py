@@ -75,6 +75,9 @@ def test_demo_writes_the_report_and_says_it_is_noise(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "report.html" in proc.stdout and "random weights" in proc.stdout
     assert (tmp_path / "demo" / "report.html").exists()
+    # Then one real toy edit beside it (tests/test_toy_models.py checks its files), and where to go next.
+    assert (tmp_path / "demo" / "toy" / "exact_path.png").exists() and "toy edit" in proc.stdout
+    assert "--preset paper" in proc.stdout
 
 
 def _odd_images(folder):

@@ -133,6 +133,15 @@ def test_strip_outlines_only_the_chosen_frame():
     assert orange.any() and not np.all(plain == (255, 140, 0), axis=-1).any()
 
 
+def test_strip_labels_thumbnails_with_given_labels_one_each():
+    frames = [Image.new("RGB", (32, 32), (90, 90, 90)) for _ in range(3)]
+    numbered = np.asarray(strip(frames, height=48))
+    labelled = np.asarray(strip(frames, height=48, labels=["source", "0.3", "0.5"]))
+    assert numbered.shape == labelled.shape and not np.array_equal(numbered, labelled)
+    with pytest.raises(ValueError, match="one label per thumbnail"):
+        strip(frames, indices=[0, 2], labels=["a", "b", "c"])
+
+
 def test_save_video_writes_an_mp4(tmp_path):
     frames = [Image.new("RGB", (64, 48), (c, c, c)) for c in range(0, 200, 20)]
     path = save_video(frames, tmp_path / "v.mp4", fps=8)

@@ -124,5 +124,6 @@ def test_readme_commands_that_need_no_gpu_run_as_written(tmp_path, monkeypatch, 
         assert "Traceback" not in err, f"{command}\n{err[-3000:]}"
     # What the README says these commands write (the edit's default --out is runs/<image name>).
     for written in ("runs/demo/report.html", "runs/cat/edited.png", "runs/bench/tedbench/f2f-tiny/table.md",
-                    "runs/manifold-toy/manifold.png"):
+                    "runs/manifold-toy/manifold.png", "runs/demo/toy/exact_path.png", "runs/person.png",
+                    "runs/person-heart/edited.png"):
         assert (tmp_path / written).is_file(), f"{written} missing; wrote: {sorted(map(str, tmp_path.glob('runs/*/*')))}"

@@ -83,9 +83,28 @@ def test_frame2frame_runs_the_toy_generator_end_to_end(editor, tmp_path):
     assert arms[-1] > toy_eval.eval_source(7).arms + 0.3
     result.save(tmp_path / "edit")
     assert (tmp_path / "edit").exists()
-    # A 64 px toy image goes through the canvas as any image does.
-    big = f2f.edit(toy.render(toy_eval.eval_source(7), 64), PAPER_TARGET, seed=7)
-    assert big.frames[0].size == (32, 32)
+
+
+def test_a_toy_image_of_another_size_is_refused_with_the_fix_not_shrunk(editor):
+    video, _ = editor
+    f2f = Frame2Frame(video, TemplateCaptioner(), toy.ToyFactorSelector(), toy.TOY_PRESET)
+    with pytest.raises(F2FError, match="f2f toy source") as refused:
+        f2f.edit(toy.render(toy_eval.eval_source(7), 64), PAPER_TARGET, seed=7)
+    assert "64x64" in str(refused.value)
+
+
+def test_f2f_toy_source_writes_the_evaluation_source_at_the_models_size(tmp_path, capsys):
+    out = tmp_path / "person.png"
+    assert toy_cli(["toy", "source", "--out", str(out), "--seed", "7"]) == 0
+    written = Image.open(out)
+    assert written.size == (toy.ToyVideoGenerator.from_pretrained("toy").canvas)  # 32 x 32
+    assert np.array_equal(np.asarray(written.convert("RGB")), np.asarray(toy.render(toy_eval.eval_source(7), 32)))
+    assert "--preset toy" in capsys.readouterr().out  # it says how to edit it
+    assert toy_cli(["toy", "source", "--out", str(out), "--seed", "8"]) == 2  # an existing file is kept...
+    assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), np.asarray(written.convert("RGB")))
+    assert toy_cli(["toy", "source", "--out", str(out), "--seed", "8", "--set", "heart", "--overwrite"]) == 0  # ...unless told
+    heart = toy.ExactManifold(size=32).fit().project([Image.open(out).convert("RGB")])[0].factors
+    assert heart.arms >= 0.9 and not heart.ai
 
 
 def test_the_selector_takes_the_first_frame_with_the_heart():
@@ -130,3 +149,26 @@ def test_f2f_edit_with_the_toy_preset_makes_a_real_toy_edit_offline(tmp_path, ca
     assert record["selection"]["selector"] == "toy" and record["selection"]["index"] > 0
     fit = ExactManifold(size=32).fit().project([Image.open(out / "edited.png").convert("RGB")])[0]
     assert fit.factors.arms >= 0.9 and fit.factors.ai  # the heart is made and the letters are kept
+
+
+def test_the_demo_writes_a_real_toy_run_with_the_exact_path_beside_it(tmp_path, capsys):
+    from f2f_lab.cli.toy import run_toy_demo
+    from f2f_lab.toy.demo import ToyDemoResult
+
+    out = run_toy_demo(tmp_path / "toy", seed=0)
+    printed = capsys.readouterr().out
+    assert "temporal caption" in printed and "exact_path.png" in printed
+    assert all((out / name).is_file() for name in ToyDemoResult.files)
+    record = json.loads((out / "record.json").read_text())
+    assert record["preset"]["name"] == "toy" and record["video"]["model"] == "toy" and record["notice"] is None
+    assert record["caption"]["captioner"] == "template" and "heart" in record["caption"]["text"]
+    assert "exact_path.png" in record["files"] and record["toy_demo"]["exact_path"]["index"] == 8
+    assert record["selection"]["index"] > 0  # the learned video makes the heart for seed 0
+    # The strips: the source and the 8 made frames, each 128 px high, the kept one outlined in orange.
+    for name in ("strip.png", "exact_path.png"):
+        pixels = np.asarray(Image.open(out / name).convert("RGB"))
+        assert pixels.shape[1] > 9 * 128 and np.all(pixels == (255, 140, 0), axis=-1).any(), name
+    with pytest.raises(F2FError, match="--overwrite"):  # an earlier run is kept...
+        run_toy_demo(out, seed=0)
+    run_toy_demo(out, seed=1, overwrite=True)  # ...unless told: `make demo` passes --overwrite, so it reruns
+    assert json.loads((out / "record.json").read_text())["toy_demo"]["source"]["seed"] == 1
