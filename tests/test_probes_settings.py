@@ -8,6 +8,7 @@ import io
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
+from PIL import Image
 
 from f2f_lab.samples import SAMPLES_DIR
 
@@ -98,9 +99,18 @@ def test_toy_preset_refuses_a_real_photo(tmp_path):
     out = tmp_path / "run"
     code, _, err = f2f("edit", SAMPLES_DIR / "cat.jpg", "A happy person making a heart shape with their hands",
                        "--preset", "toy", "--out", out)
-    # Refused by the toy video model before it generates (after its small load: the core never names the toy).
+    # Refused by the toy video model before it generates (after its small load: the core never names the toy):
+    # by its size first (the toy models take 32x32 images only), saying what a photo needs.
     err = "\n".join(line for line in err.splitlines() if not line.startswith("models ready"))
-    assert_one_line_error(code, err, "not a toy-world image", "0.12")
+    assert_one_line_error(code, err, "32x32 toy-world images only", "--preset paper")
+    assert not out.exists()
+    # A photo at the toy models' size is refused by its distance to the toy manifold.
+    small = tmp_path / "cat32.png"
+    Image.open(SAMPLES_DIR / "cat.jpg").convert("RGB").resize((32, 32), Image.Resampling.LANCZOS).save(small)
+    code, _, err = f2f("edit", small, "A happy person making a heart shape with their hands", "--preset", "toy",
+                       "--out", out)
+    err = "\n".join(line for line in err.splitlines() if not line.startswith("models ready"))
+    assert_one_line_error(code, err, "not a toy-world image")
     assert not out.exists()
 
 

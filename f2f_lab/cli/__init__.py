@@ -2,7 +2,7 @@
 
     f2f edit IMAGE "TARGET"     f2f demo     f2f models     f2f compare IMAGE "TARGET"
     f2f bench tedbench|posedit|table|speed     f2f manifold sets|features|plot
-    f2f toy train|evaluate      f2f gpu-check
+    f2f toy source|train|evaluate      f2f gpu-check
 
 One module per command group, each registering its subcommands the same way: a function
 `add_parser(subparsers)` adds its parsers and sets the function that runs each with

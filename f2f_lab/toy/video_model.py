@@ -201,10 +201,9 @@ class ToyVideoGenerator:
         if tuple(source_size) != self.canvas:
             width, height = source_size
             raise F2FError(
-                f"The toy models edit {SIZE}x{SIZE} toy images; this one is {width}x{height}, and shrinking it would "
-                f"blur it off the toy manifold. Render the source at {SIZE} px: f2f toy source --out person.png, or "
-                f"toy.render(factors, {SIZE}) (a toy set image's factors: toy.factors_of(file)). A photo needs "
-                "--preset paper (GPU) or tiny.")
+                f"The toy models edit {SIZE}x{SIZE} toy-world images only; this image is {width}x{height}. A toy image: "
+                f"render it at {SIZE} px (f2f toy source --out person.png, or toy.render(factors, {SIZE})), since "
+                f"shrinking blurs it off the toy manifold. A photo: use --preset paper (GPU) or tiny.")
         return self.canvas
 
     def __call__(self, image: Image.Image, prompt: str, *, num_frames: int = FRAMES, num_inference_steps: int = 20,
