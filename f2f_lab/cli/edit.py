@@ -17,8 +17,8 @@ from ..imaging import image_hash, load_image, to_canvas
 from ..presets import TINY_NOTICE
 from ..records import check_writable_dir, recover_folder, scrub, write_json_atomic
 from ..results import REFINED_FILES, RUN_FILES, check_writable, recorded_files, save_or_recover
-from ..toy.demo import ToyDemoResult
 from ..samples import SAMPLES_DIR
+from ..toy.demo import ToyDemoResult
 from ..video.backends import backends_table
 from .options import add_editor_options, add_preset_option, editor_options, preset_overrides
 from .toy import run_toy_demo

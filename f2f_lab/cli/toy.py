@@ -18,7 +18,7 @@ from ..toy.video_model import SIZE
 
 
 def add_parser(subparsers) -> None:
-    """Register `f2f toy train ...` and `f2f toy evaluate ...` on the `f2f` subcommands."""
+    """Register `f2f toy source ...`, `f2f toy train ...` and `f2f toy evaluate ...` on the `f2f` subcommands."""
     toy = subparsers.add_parser("toy", help="the toy world's learned models: a source image, train them, evaluate them")
     commands = toy.add_subparsers(dest="toy_command", required=True)
     source = commands.add_parser("source", help=f"write a toy source image at the learned models' {SIZE} px")
