@@ -157,6 +157,13 @@ def test_bad_vlm_timeouts_and_retries_are_refused_before_loading(no_vlm_env, tmp
     assert code == 2 and said in err and "models ready" not in err
 
 
+def test_compare_takes_the_vlm_timeout_and_refuses_a_bad_one_before_loading(no_vlm_env, tmp_path, cat_path, capsys):
+    code = main(["compare", str(cat_path), TARGET, "--preset", "tiny", "--methods", "f2f", "--vlm-timeout", "0",
+                 "--out", str(tmp_path / "cmp")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--vlm-timeout" in err and not (tmp_path / "cmp").exists()
+
+
 # --- cause 14: huge answers and control characters ----------------------------------------
 
 def test_a_huge_answer_is_capped_in_the_records_and_not_a_caption(no_vlm_env, source):

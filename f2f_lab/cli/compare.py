@@ -8,7 +8,7 @@ from pathlib import Path
 from ..compare import DEFAULT_COMPARE_METHODS, compare
 from ..instructions import INSTRUCTION_MODES
 from ..presets import TINY_NOTICE
-from .options import OPTION, add_preset_option
+from .options import OPTION, add_preset_option, vlm_client_options
 
 
 def add_parser(subparsers) -> None:
@@ -25,6 +25,8 @@ def add_parser(subparsers) -> None:
                         help="how the instruction editors get their instruction from the caption (default: %(default)s)")
     OPTION["device"].add_to(parser)
     OPTION["vlm_base_url"].add_to(parser, help="OpenAI-compatible server for the VLM steps (default: $OPENAI_BASE_URL, else OpenAI)")
+    OPTION["vlm_timeout"].add_to(parser)
+    OPTION["vlm_retries"].add_to(parser)
     parser.add_argument("--overwrite", action="store_true", help="recompute every method, even finished ones")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     parser.set_defaults(run=run_compare_command)
@@ -38,7 +40,7 @@ def run_compare_command(args) -> None:
         print(TINY_NOTICE, file=sys.stderr)
     result = compare(args.image, args.target, methods, preset=args.preset, seed=args.seed, out=out,
                      instruction=args.instruction, device=args.device, overwrite=args.overwrite, progress=args.progress,
-                     vlm_options={"base_url": args.vlm_base_url} if args.vlm_base_url else None)
+                     vlm_options=vlm_client_options(args, args.preset.vlm_backend) or None)
     print(result.to_markdown())
     reused = [m for m, run in result.runs.items() if run.reused]
     if reused:

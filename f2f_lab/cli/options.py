@@ -145,6 +145,20 @@ def check_steps(args: argparse.Namespace) -> None:
         raise F2FError(f"--steps {args.num_inference_steps}: use at least 1 denoising step (paper: 50).")
 
 
+def vlm_client_options(args: argparse.Namespace, backend: str = "openai") -> dict:
+    """The OpenAI-protocol client's options the parsed flags give (base_url, timeout, max_retries), checked."""
+    client = {key: getattr(args, name, None) for name, key in VLM_CLIENT_OPTIONS.items() if getattr(args, name, None) is not None}
+    if client and backend == "local":
+        given = ", ".join(OPTION[name].flag for name in VLM_CLIENT_OPTIONS if getattr(args, name, None) is not None)
+        raise F2FError(f"{given} set an OpenAI-compatible server's client; the local VLM runs in this process. "
+                       "Drop one of them (or add --vlm openai).")
+    if client.get("timeout") is not None and not 0 < client["timeout"] < float("inf"):
+        raise F2FError(f"--vlm-timeout {client['timeout']:g}: give a positive number of seconds (default: 120).")
+    if client.get("max_retries") is not None and client["max_retries"] < 0:
+        raise F2FError(f"--vlm-retries {client['max_retries']}: give 0 or more further attempts (default: 3).")
+    return client
+
+
 def editor_options(args: argparse.Namespace) -> dict:
     """Keyword arguments of `make_editor(args.method, args.preset, ...)` from the parsed editor options."""
     check_steps(args)
@@ -156,15 +170,7 @@ def editor_options(args: argparse.Namespace) -> dict:
             raise F2FError(f"{', '.join(given)} only apply to --method f2f; {args.method} edits from the target caption alone.")
         return {name: getattr(args, name, None) for name in EDITOR_FIELDS if not OPTION[name].f2f_only}
     backend = getattr(args, "vlm_backend", None)
-    client = {key: getattr(args, name, None) for name, key in VLM_CLIENT_OPTIONS.items() if getattr(args, name, None) is not None}
-    if client and (backend or getattr(args.preset, "vlm_backend", "openai")) == "local":
-        given = ", ".join(OPTION[name].flag for name in VLM_CLIENT_OPTIONS if getattr(args, name, None) is not None)
-        raise F2FError(f"{given} set an OpenAI-compatible server's client; the local VLM runs in this process. "
-                       "Drop one of them (or add --vlm openai).")
-    if client.get("timeout") is not None and not 0 < client["timeout"] < float("inf"):
-        raise F2FError(f"--vlm-timeout {client['timeout']:g}: give a positive number of seconds (default: 120).")
-    if client.get("max_retries") is not None and client["max_retries"] < 0:
-        raise F2FError(f"--vlm-retries {client['max_retries']}: give 0 or more further attempts (default: 3).")
+    client = vlm_client_options(args, backend or getattr(args.preset, "vlm_backend", "openai"))
     options = {name: getattr(args, name, None) for name in EDITOR_FIELDS if name not in VLM_CLIENT_OPTIONS}
     # Asking for a VLM backend means using it: both stages ask the VLM unless told otherwise; a preset's
     # captioner that already asks the VLM (tiny-ifedit's "cot") stays.

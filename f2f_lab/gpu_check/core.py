@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import os
 import signal
-import tempfile
 import threading
 import time
 import traceback
@@ -39,7 +38,7 @@ from typing import Any, Callable
 from ..bench.meters import device_info, versions
 from ..errors import F2FError
 from ..loading import release_memory
-from ..records import write_json_atomic
+from ..records import check_writable_dir, write_json_atomic
 
 SIZES = ("full", "tiny")
 RESULTS_FILE = "results.json"
@@ -66,25 +65,9 @@ def check_budget(seconds) -> float:
 
 
 def check_writable_out(out: str | os.PathLike) -> Path:
-    """Make `out` if needed and prove this process can write in it (a probe file made and removed), else `F2FError`.
-
-    A local check until `records` has the shared one (issue 26, cause 3).
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise F2FError(f"--out '{out}' is a file; name a folder for {RESULTS_FILE}.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=".f2f-write-probe.", dir=out)
-        try:
-            os.write(handle, b"probe\n")
-        finally:
-            os.close(handle)
-            os.unlink(probe)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise F2FError(f"Cannot write in --out '{out}' ({reason}); choose a folder you can write to, "
-                       "or free space or fix the permissions there.") from None
+    """Prove `out` can be written (`records.check_writable_dir`: a probe file made and removed), then make it."""
+    out = check_writable_dir(out, "--out", beside=False)
+    out.mkdir(parents=True, exist_ok=True)
     return out
 
 
