@@ -136,6 +136,8 @@ def test_an_unwritable_out_is_refused_before_any_model_loads(cat_path, tmp_path,
         "bench speed": ["bench", "speed", "--preset", "tiny", "--frames", "9", "--steps", "1", "--repeat", "1",
                         "--json", out / "speed.json"],
         "toy train": ["toy", "train", "--out", out, "--steps", "1", "--batch", "2", "--which", "video"],
+        "bench tedbench": ["bench", "tedbench", "--data", Path(__file__).resolve().parent.parent / "data" / "samples" /
+                           "tedbench_sample", *FAST, "--limit", "1", "--seeds", "1", "--light", "--out", out],
     }
     for name, argv in commands.items():
         code, stdout, err = f2f(*argv)

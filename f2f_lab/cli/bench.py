@@ -23,7 +23,7 @@ from ..bench.speed import compare, measure_speed
 from ..bench.tables import build_table, write_table
 from ..errors import F2FError
 from ..presets import PRESETS, TINY_NOTICE
-from ..records import check_writable_file, write_json_atomic
+from ..records import check_writable_dir, check_writable_file, write_json_atomic
 from .options import add_editor_options, add_options, add_preset_option, editor_options
 
 
@@ -108,6 +108,7 @@ def _run(args, benchmark: str, tasks, task_captions: bool) -> int:
     tasks = tasks[: args.limit] if args.limit else tasks
     preset = args.preset
     out = Path(args.out) if args.out else Path("runs") / "bench" / benchmark / re.sub(r"[^\w.=+-]", "_", f"{args.method}-{preset.name}")
+    check_writable_dir(out, "--out", beside=False)  # items are written inside it: before any model loads
     if preset.is_tiny:
         print(TINY_NOTICE, file=sys.stderr)
     try:
