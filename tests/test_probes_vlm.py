@@ -25,7 +25,7 @@ from f2f_lab.testing.openai_server import (
 from f2f_lab.vlm import VLMClient, VLMError, user_turn
 
 TARGET = "A photo of a cat yawning."
-SECRET = "sk-probe-0123456789abcdefSECRET"
+SECRET = "-".join(("test", "key", "never", "real", "PROBE"))  # a made-up key, built so that it reads as none
 EXAMPLES = [ICLExample(target="A lit lamp.", temporal="The lamp slowly lights up.")]
 MAX_KEPT_ANSWER = 2000  # f2f_lab.vlm.MAX_KEPT_ANSWER
 CONTROL = ("\x00", "\u202e", "\x1b", "\x07")
@@ -133,7 +133,7 @@ def test_a_server_echoing_the_authorization_header_gets_the_key_written_and_prin
     assert "[redacted]" in record["selection"]["fallback"]["reason"] and "[redacted]" in printed.err
     texts = [printed.out, printed.err] + [str(w.message) for w in warned]
     texts += [p.read_bytes().decode("latin-1") for p in tmp_path.rglob("*") if p.is_file()]
-    assert not [t for t in texts if SECRET in t or SECRET[3:] in t]
+    assert not [t for t in texts if SECRET in t or SECRET[5:] in t]
 
 
 # --- cause 10: a VLM that never answers ---------------------------------------------------
